@@ -1,0 +1,48 @@
+// Lint rules that keep the layers honest: main/core and main/common run under plain Node
+// (and must also run inside Electron's main process), so they may not import electron or touch the DOM.
+import tseslint from 'typescript-eslint';
+import prettier from 'eslint-config-prettier';
+import globals from 'globals';
+
+const browserOnlyGlobals = ['window', 'document', 'navigator', 'localStorage', 'sessionStorage', 'location', 'HTMLElement', 'alert'];
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'native/**/build/**', 'renderer/dist/**', 'bin/**'] },
+  ...tseslint.configs.recommended,
+  prettier,
+  {
+    files: ['**/*.ts', '**/*.tsx', '**/*.mjs'],
+    languageOptions: { globals: { ...globals.node } },
+    rules: {
+      'no-restricted-exports': ['error', { restrictDefaultExports: { direct: true, named: true, defaultFrom: true, namedFrom: true, namespaceFrom: true } }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+      eqeqeq: ['error', 'always', { null: 'ignore' }],
+    },
+  },
+  {
+    files: ['main/core/**/*.ts', 'main/common/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'electron', message: 'main/core and main/common run under plain Node: no electron imports.' }],
+          patterns: [
+            { group: ['electron/*'], message: 'main/core and main/common run under plain Node: no electron imports.' },
+            { group: ['**/desktop/**', '**/preload/**', '**/cli/**', '**/renderer/**'], message: 'Imports point down only: core may not import shell, CLI or renderer.' },
+          ],
+        },
+      ],
+      'no-restricted-globals': ['error', ...browserOnlyGlobals.map((name) => ({ name, message: 'No DOM in main/core or main/common.' }))],
+    },
+  },
+  {
+    files: ['main/common/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/core/**', 'electron', 'electron/*'], message: 'main/common imports nothing else of ours.' }] },
+      ],
+    },
+  },
+);
