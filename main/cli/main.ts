@@ -1,0 +1,34 @@
+import { Command, CommanderError } from 'commander';
+import { softukeyCommand } from './commands/softukey';
+import { tokenCommand } from './commands/token';
+import { demoPkiCommand } from './commands/demo-pki';
+import { version } from '../common/version';
+
+/** The ukey-agent CLI: one command group per file under commands/. */
+export function buildProgram(): Command {
+  const program = new Command('ukey-agent')
+    .description(
+      'UKey signing agent: PKCS#11 UKeys (SM2/RSA), the localhost JSAPI bridge, e-seal platform interop',
+    )
+    .version(version, '-V, --version')
+    .showHelpAfterError()
+    .exitOverride();
+  program.addCommand(softukeyCommand());
+  program.addCommand(tokenCommand());
+  program.addCommand(demoPkiCommand());
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      return e.exitCode === 0 ? 0 : 2;
+    }
+    process.stderr.write('error 5000: internal error\n');
+    return 1;
+  }
+  return typeof process.exitCode === 'number' ? process.exitCode : 0;
+}
