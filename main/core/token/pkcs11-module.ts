@@ -31,13 +31,25 @@ export class Pkcs11Module {
 
   private constructor(
     readonly path: string,
-    readonly profile: VendorProfile,
+    public profile: VendorProfile,
   ) {
     this.api = new pkcs11js.PKCS11();
     this.name = basename(path);
   }
 
+  /**
+   * Loads (or shares) a module. A library is one process-wide instance behind C_Initialize, so two
+   * services on the same library share it and only the last close finalises it.
+   */
   static load(path: string, profile: VendorProfile): Pkcs11Module {
+    const shared = Pkcs11Module.loaded.get(path);
+    if (shared) {
+      shared.refs++;
+      const view = Object.create(shared.module) as Pkcs11Module;
+      Object.defineProperty(view, 'profile', { value: profile, writable: true });
+      Object.defineProperty(view, 'closed', { value: false, writable: true });
+      return view;
+    }
     const m = new Pkcs11Module(path, profile);
     try {
       m.api.load(path);
@@ -51,11 +63,19 @@ export class Pkcs11Module {
       m.api.C_Initialize({ flags: pkcs11js.CKF_OS_LOCKING_OK });
     } catch (e) {
       if (!String((e as Error).message).startsWith('CKR_CRYPTOKI_ALREADY_INITIALIZED')) {
+        try {
+          m.api.close();
+        } catch {
+          /* not loaded */
+        }
         throw mapPkcs11Error(e, `initialising ${m.name}`);
       }
     }
+    Pkcs11Module.loaded.set(path, { module: m, refs: 1 });
     return m;
   }
+
+  private static readonly loaded = new Map<string, { module: Pkcs11Module; refs: number }>();
 
   get manufacturer(): string {
     return trimPkcs11(this.api.C_GetInfo().manufacturerID);
@@ -118,6 +138,9 @@ export class Pkcs11Module {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    const entry = Pkcs11Module.loaded.get(this.path);
+    if (entry && --entry.refs > 0) return;
+    Pkcs11Module.loaded.delete(this.path);
     try {
       this.api.C_Finalize();
     } catch {

@@ -170,7 +170,7 @@ export class TokenService extends EventEmitter<TokenEvents> {
           provisional.id === 'generic'
             ? profileForModule(path, profiles, m.manufacturer)
             : provisional;
-        Object.assign(m, { profile });
+        m.profile = profile;
         this.modules.push(m);
       }
     } catch (e) {
@@ -290,20 +290,32 @@ export class TokenService extends EventEmitter<TokenEvents> {
   }
 
   /** Runs fn on the key's queue with an open R/W session; a vanished key fails with 2001. */
-  private onToken<T>(
+  private async onToken<T>(
     ukeyId: string,
     fn: (st: TokenState, s: Handle) => Promise<T> | T,
+    openSession = true,
   ): Promise<T> {
     const st = this.state(ukeyId);
     return st.queue.run(async () => {
       if (this.tokens.get(ukeyId) !== st) throw removedError(ukeyId);
       try {
-        if (!st.session)
-          st.session = st.module.api.C_OpenSession(
-            st.slot,
-            p11.CKF_SERIAL_SESSION | p11.CKF_RW_SESSION,
-          );
-        return await fn(st, st.session);
+        if (openSession && !st.session) {
+          try {
+            st.session = st.module.api.C_OpenSession(
+              st.slot,
+              p11.CKF_SERIAL_SESSION | p11.CKF_RW_SESSION,
+            );
+          } catch (e) {
+            if (ckrName(e) === 'CKR_TOKEN_NOT_RECOGNIZED') {
+              throw new AgentError(
+                ResultCode.NO_UKEY,
+                `UKey ${ukeyId} is blank or unreadable: initialise it first`,
+              );
+            }
+            throw e;
+          }
+        }
+        return await fn(st, st.session as Handle);
       } catch (e) {
         const name = ckrName(e);
         if (
@@ -316,7 +328,7 @@ export class TokenService extends EventEmitter<TokenEvents> {
           this.scan(true);
           throw removedError(ukeyId);
         }
-        throw e;
+        throw mapPkcs11Error(e, 'using the key');
       } finally {
         this.touchLogin(st);
       }
@@ -801,7 +813,11 @@ export class TokenService extends EventEmitter<TokenEvents> {
   }
 
   /** Imports a certificate next to the key pair it belongs to (matched by public key). */
-  async importCertificate(ukeyId: string, der: Buffer, keyLabel?: string): Promise<TokenCertificate> {
+  async importCertificate(
+    ukeyId: string,
+    der: Buffer,
+    keyLabel?: string,
+  ): Promise<TokenCertificate> {
     let info: CertificateInfo;
     let subject: Buffer, issuer: Buffer, serial: Buffer;
     try {
@@ -913,34 +929,38 @@ export class TokenService extends EventEmitter<TokenEvents> {
   async initToken(ukeyId: string, label: string): Promise<void> {
     if (!label || Buffer.byteLength(label) > 32)
       throw badParam('a token label of 1 to 32 bytes is required');
-    return this.onToken(ukeyId, async (st) => {
-      const soPin = await this.askPin(st, 'so', `initialise UKey ${ukeyId}: SO PIN`);
-      const userPin = await this.askPin(st, 'new-user', `initialise UKey ${ukeyId}: user PIN`);
-      const api = st.module.api;
-      if (st.session) {
-        try {
-          api.C_CloseSession(st.session);
-        } catch {
-          /* gone */
+    return this.onToken(
+      ukeyId,
+      async (st) => {
+        const soPin = await this.askPin(st, 'so', `initialise UKey ${ukeyId}: SO PIN`);
+        const userPin = await this.askPin(st, 'new-user', `initialise UKey ${ukeyId}: user PIN`);
+        const api = st.module.api;
+        if (st.session) {
+          try {
+            api.C_CloseSession(st.session);
+          } catch {
+            /* gone */
+          }
+          st.session = undefined;
+          st.loggedIn = false;
         }
-        st.session = undefined;
-        st.loggedIn = false;
-      }
-      try {
-        api.C_InitToken(st.slot, soPin, label.padEnd(32, ' '));
-        const s = api.C_OpenSession(st.slot, p11.CKF_SERIAL_SESSION | p11.CKF_RW_SESSION);
-        st.session = s;
-        api.C_Login(s, p11.CKU_SO, soPin);
-        api.C_InitPIN(s, userPin);
-        api.C_Logout(s);
-      } catch (e) {
-        throw mapPkcs11Error(e, 'initialising the UKey');
-      }
-      st.certs = undefined;
-      st.module.forgetSlot(st.slot);
-      st.info.flags = st.module.tokenFlags(st.slot);
-      st.info.label = label;
-    });
+        try {
+          api.C_InitToken(st.slot, soPin, label.padEnd(32, ' '));
+          const s = api.C_OpenSession(st.slot, p11.CKF_SERIAL_SESSION | p11.CKF_RW_SESSION);
+          st.session = s;
+          api.C_Login(s, p11.CKU_SO, soPin);
+          api.C_InitPIN(s, userPin);
+          api.C_Logout(s);
+        } catch (e) {
+          throw mapPkcs11Error(e, 'initialising the UKey');
+        }
+        st.certs = undefined;
+        st.module.forgetSlot(st.slot);
+        st.info.flags = st.module.tokenFlags(st.slot);
+        st.info.label = label;
+      },
+      false,
+    );
   }
 
   /** Pending operations on a key (for the UI and tests). */
