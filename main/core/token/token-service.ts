@@ -121,6 +121,16 @@ interface TokenState {
   loggedIn: boolean;
   idleTimer?: NodeJS.Timeout;
   certs?: TokenCertificate[];
+  /** Resolved signing keys by KeyRef: finding a key costs several PKCS#11 round trips. */
+  keys: Map<string, ResolvedKey>;
+}
+
+interface ResolvedKey {
+  handle: Handle;
+  keyId: string;
+  algorithm: KeyAlgorithm;
+  cert?: TokenCertificate;
+  sm2Point?: Buffer;
 }
 
 export interface TokenEvents {
@@ -221,6 +231,7 @@ export class TokenService extends EventEmitter<TokenEvents> {
         slot: token.slot,
         info: token,
         queue: new TokenQueue(),
+        keys: new Map(),
         loggedIn: false,
       });
       if (emit) this.emit('inserted', { ukeyId: id });
@@ -358,6 +369,8 @@ export class TokenService extends EventEmitter<TokenEvents> {
       }
     }
     st.loggedIn = false;
+    // Private-object handles are only good while logged in (SoftHSM reissues them).
+    st.keys.clear();
   }
 
   /** Forgets the key's login now (the next private-key use asks the PIN again). */
@@ -388,10 +401,31 @@ export class TokenService extends EventEmitter<TokenEvents> {
     const f = st.module.tokenFlags(st.slot);
     st.info.flags = f;
     if (f & F.USER_PIN_LOCKED) return 0;
+    const exact = this.readPinCounter(st);
+    if (exact !== undefined) return exact;
     if (f & F.USER_PIN_FINAL_TRY) return 1;
     if (!(f & F.USER_PIN_COUNT_LOW) && st.module.profile.pinTries)
       return st.module.profile.pinTries;
     return undefined;
+  }
+
+  /** The exact tries left, from the vendor's PIN-counter object when its profile names one. */
+  private readPinCounter(st: TokenState): number | undefined {
+    const pc = st.module.profile.pinCounter;
+    if (!pc || !st.session) return undefined;
+    try {
+      const [obj] = this.find(st, st.session, [
+        { type: p11.CKA_CLASS, value: p11.CKO_HW_FEATURE },
+        { type: p11.CKA_HW_FEATURE_TYPE, value: pc.hwFeatureType },
+      ]);
+      if (!obj) return undefined;
+      const v = this.attrs(st, st.session, obj, [pc.userTriesLeftAttribute]).get(
+        pc.userTriesLeftAttribute,
+      );
+      return v ? readUlong(v) : undefined;
+    } catch {
+      return undefined; // an older module without the counter: fall back to the flags
+    }
   }
 
   private pinError(st: TokenState, e: unknown, operation: string): AgentError {
@@ -443,6 +477,7 @@ export class TokenService extends EventEmitter<TokenEvents> {
         throw this.pinError(st, e, 'logging in to the key');
     }
     st.loggedIn = true;
+    st.keys.clear();
   }
 
   private find(st: TokenState, s: Handle, template: p11.Template): Handle[] {
@@ -637,21 +672,14 @@ export class TokenService extends EventEmitter<TokenEvents> {
   async sign(req: SignRequest): Promise<SignResult> {
     return this.onToken(req.ukeyId, async (st, s) => {
       await this.ensureLogin(st, s, req.reason);
-      const { handle, keyId, cert } = this.selectPrivateKey(st, s, req.key);
-      const kt = readUlong(this.attrs(st, s, handle, [p11.CKA_KEY_TYPE]).get(p11.CKA_KEY_TYPE)!);
-      const algorithm = this.keyAlgorithm(st, kt);
-      if (!algorithm)
-        throw new AgentError(
-          ResultCode.UNSUPPORTED_ALG,
-          'the key type is not supported by the agent',
-        );
+      const key = this.resolveKey(st, s, req.key);
       let signature: Buffer;
-      if (algorithm === 'sm2') signature = await this.signSm2(st, s, handle, keyId, req);
-      else if (algorithm === 'rsa') {
+      if (key.algorithm === 'sm2') signature = await this.signSm2(st, s, key, req);
+      else if (key.algorithm === 'rsa') {
         signature = await this.rawSign(
           st,
           s,
-          handle,
+          key.handle,
           { mechanism: p11.CKM_RSA_PKCS },
           rsaDigestInfo(req.hash, req.message),
           1024,
@@ -662,29 +690,55 @@ export class TokenService extends EventEmitter<TokenEvents> {
         const raw = await this.rawSign(
           st,
           s,
-          handle,
+          key.handle,
           { mechanism: p11.CKM_ECDSA },
           digest(req.hash, req.message),
           132,
         );
         signature = ecdsaRawToDer(raw);
       }
-      return { signature, algorithm, keyId, certificate: cert };
+      return { signature, algorithm: key.algorithm, keyId: key.keyId, certificate: key.cert };
     });
+  }
+
+  private invalidate(st: TokenState): void {
+    st.certs = undefined;
+    st.keys.clear();
+  }
+
+  private resolveKey(st: TokenState, s: Handle, ref: KeyRef | undefined): ResolvedKey {
+    const cacheKey = JSON.stringify([ref?.keyId ?? '', ref?.label ?? '', ref?.certSerial ?? '']);
+    const hit = st.keys.get(cacheKey);
+    if (hit) return hit;
+    const { handle, keyId, cert } = this.selectPrivateKey(st, s, ref);
+    const kt = readUlong(this.attrs(st, s, handle, [p11.CKA_KEY_TYPE]).get(p11.CKA_KEY_TYPE)!);
+    const algorithm = this.keyAlgorithm(st, kt);
+    if (!algorithm)
+      throw new AgentError(
+        ResultCode.UNSUPPORTED_ALG,
+        'the key type is not supported by the agent',
+      );
+    let sm2Point: Buffer | undefined;
+    if (algorithm === 'sm2') {
+      const spki = this.publicSpki(st, s, keyId, 'sm2');
+      sm2Point = spki ? parseSpki(spki).sm2Point : undefined;
+    }
+    const resolved: ResolvedKey = { handle, keyId, algorithm, cert, sm2Point };
+    st.keys.set(cacheKey, resolved);
+    return resolved;
   }
 
   private async signSm2(
     st: TokenState,
     s: Handle,
-    handle: Handle,
-    keyId: string,
+    key: ResolvedKey,
     req: SignRequest,
   ): Promise<Buffer> {
     if (req.hash !== 'sm3')
       throw new AgentError(ResultCode.UNSUPPORTED_ALG, 'SM2 keys sign with SM3 only (hashType 4)');
     const c = st.module.profile.sm2!;
-    const spki = this.publicSpki(st, s, keyId, 'sm2');
-    const point = spki ? parseSpki(spki).sm2Point : undefined;
+    const point = key.sm2Point;
+    const handle = key.handle;
     const has = (m: number | undefined): m is number =>
       m !== undefined && st.module.supports(st.slot, m);
     if (point && (has(c.signDigestRaw) || has(c.signDigestDer))) {
@@ -723,6 +777,10 @@ export class TokenService extends EventEmitter<TokenEvents> {
       api.C_SignInit(s, mech, key);
       return await api.C_SignAsync(s, data, Buffer.alloc(outLen));
     } catch (e) {
+      const name = ckrName(e);
+      // Another process deleted or replaced the key: forget what we resolved.
+      if (name === 'CKR_KEY_HANDLE_INVALID' || name === 'CKR_OBJECT_HANDLE_INVALID')
+        this.invalidate(st);
       throw mapPkcs11Error(e, 'signing on the key');
     }
   }
@@ -861,7 +919,7 @@ export class TokenService extends EventEmitter<TokenEvents> {
       } catch (e) {
         throw mapPkcs11Error(e, 'importing the certificate');
       }
-      st.certs = undefined;
+      this.invalidate(st);
       return this.readCertificates(st, s).find((c) => c.der.equals(der))!;
     });
   }
@@ -880,7 +938,7 @@ export class TokenService extends EventEmitter<TokenEvents> {
           throw mapPkcs11Error(e, 'deleting an object on the key');
         }
       }
-      st.certs = undefined;
+      this.invalidate(st);
       return found.length;
     });
   }
@@ -954,7 +1012,7 @@ export class TokenService extends EventEmitter<TokenEvents> {
         } catch (e) {
           throw mapPkcs11Error(e, 'initialising the UKey');
         }
-        st.certs = undefined;
+        this.invalidate(st);
         st.module.forgetSlot(st.slot);
         st.info.flags = st.module.tokenFlags(st.slot);
         st.info.label = label;

@@ -33,6 +33,11 @@ export interface VendorProfile {
   sm2?: Sm2Constants;
   /** How many wrong user PINs lock the key (PKCS#11 itself only reports flags). */
   pinTries?: number;
+  /**
+   * Where the module exposes its exact PIN retry counter: a vendor hardware-feature object
+   * (CKO_HW_FEATURE of this CKA_HW_FEATURE_TYPE) with the tries left in a vendor attribute.
+   */
+  pinCounter?: { hwFeatureType: number; userTriesLeftAttribute: number };
   usb: { vendorId: number; productId?: number; model?: string }[];
 }
 
@@ -100,6 +105,19 @@ export function parseVendorProfile(raw: unknown, source = 'profile'): VendorProf
         : undefined,
     sm2,
     pinTries: optNum(o.pinTries, 'pinTries'),
+    pinCounter:
+      o.pinCounter === undefined
+        ? undefined
+        : {
+            hwFeatureType: num(
+              (o.pinCounter as Record<string, unknown>).hwFeatureType,
+              'pinCounter.hwFeatureType',
+            ),
+            userTriesLeftAttribute: num(
+              (o.pinCounter as Record<string, unknown>).userTriesLeftAttribute,
+              'pinCounter.userTriesLeftAttribute',
+            ),
+          },
     usb,
   };
 }
