@@ -7,6 +7,10 @@ import { buildDetachedSignedData } from '../../core/pki/cms';
 import type { HashName } from '../../core/pki/signer';
 import { digest } from '../../core/token/digest-info';
 import type { UKeyInfo } from '../../core/token/token-service';
+import { identifyUsbKeys } from '../../core/token/usb-identify';
+import { loadProfiles } from '../../core/token/vendor-profile';
+import { dataDirOf } from '../io';
+import { join } from 'node:path';
 import { emit, requireOption } from '../io';
 import { tokenOptions, withTokens } from '../token-context';
 import type { TokenCliOptions } from '../token-context';
@@ -56,6 +60,26 @@ export function tokenCommand(): Command {
               .map(
                 (k) =>
                   `${k.ukeyId}\t${k.label}\t${k.vendor.name}${k.development ? ' [DEVELOPMENT TOKEN — not for production]' : ''}\t${k.model}\t${pinState(k)}`,
+              )
+              .join('\n'),
+      );
+    }),
+  );
+
+  globalOptions(
+    token
+      .command('usb')
+      .description('UKeys recognised on USB by their vendor profile (before any module is loaded)'),
+  ).action(
+    action<Opts>(async (o) => {
+      const keys = identifyUsbKeys(loadProfiles(join(dataDirOf(o), 'profiles')));
+      emit(o, keys, (ks) =>
+        ks.length === 0
+          ? 'no known UKey on USB'
+          : ks
+              .map(
+                (k) =>
+                  `${k.vendorId}:${k.productId}\t${k.profile?.name ?? ''}\t${k.product ?? ''}\t${k.serialNumber ?? ''}`,
               )
               .join('\n'),
       );

@@ -247,9 +247,7 @@ export async function verifySignId(
   params: SignIdVerifyParams,
 ): Promise<SignIdVerification> {
   const data = (await call(config, PLATFORM_PATHS.signIdVerify, params, false)) as
-    | Partial<SignIdVerification>
-    | null
-    | undefined;
+    Partial<SignIdVerification> | null | undefined;
   if (typeof data !== 'object' || data === null) throw malformed('sign-id answer');
   // The answer must be about what we asked: anything else fails closed.
   if (
