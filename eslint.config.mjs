@@ -4,7 +4,16 @@ import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
 import globals from 'globals';
 
-const browserOnlyGlobals = ['window', 'document', 'navigator', 'localStorage', 'sessionStorage', 'location', 'HTMLElement', 'alert'];
+const browserOnlyGlobals = [
+  'window',
+  'document',
+  'navigator',
+  'localStorage',
+  'sessionStorage',
+  'location',
+  'HTMLElement',
+  'alert',
+];
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'native/**/build/**', 'renderer/dist/**', 'bin/**'] },
@@ -14,11 +23,30 @@ export default tseslint.config(
     files: ['**/*.ts', '**/*.tsx', '**/*.mjs'],
     languageOptions: { globals: { ...globals.node } },
     rules: {
-      'no-restricted-exports': ['error', { restrictDefaultExports: { direct: true, named: true, defaultFrom: true, namedFrom: true, namespaceFrom: true } }],
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-restricted-exports': [
+        'error',
+        {
+          restrictDefaultExports: {
+            direct: true,
+            named: true,
+            defaultFrom: true,
+            namedFrom: true,
+            namespaceFrom: true,
+          },
+        },
+      ],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       '@typescript-eslint/consistent-type-imports': 'error',
       eqeqeq: ['error', 'always', { null: 'ignore' }],
     },
+  },
+  {
+    // Tool configuration files must default-export their config.
+    files: ['*.config.mjs'],
+    rules: { 'no-restricted-exports': 'off' },
   },
   {
     files: ['main/core/**/*.ts', 'main/common/**/*.ts'],
@@ -26,14 +54,31 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: [{ name: 'electron', message: 'main/core and main/common run under plain Node: no electron imports.' }],
+          paths: [
+            {
+              name: 'electron',
+              message: 'main/core and main/common run under plain Node: no electron imports.',
+            },
+          ],
           patterns: [
-            { group: ['electron/*'], message: 'main/core and main/common run under plain Node: no electron imports.' },
-            { group: ['**/desktop/**', '**/preload/**', '**/cli/**', '**/renderer/**'], message: 'Imports point down only: core may not import shell, CLI or renderer.' },
+            {
+              group: ['electron/*'],
+              message: 'main/core and main/common run under plain Node: no electron imports.',
+            },
+            {
+              group: ['**/desktop/**', '**/preload/**', '**/cli/**', '**/renderer/**'],
+              message: 'Imports point down only: core may not import shell, CLI or renderer.',
+            },
           ],
         },
       ],
-      'no-restricted-globals': ['error', ...browserOnlyGlobals.map((name) => ({ name, message: 'No DOM in main/core or main/common.' }))],
+      'no-restricted-globals': [
+        'error',
+        ...browserOnlyGlobals.map((name) => ({
+          name,
+          message: 'No DOM in main/core or main/common.',
+        })),
+      ],
     },
   },
   {
@@ -41,7 +86,14 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['**/core/**', 'electron', 'electron/*'], message: 'main/common imports nothing else of ours.' }] },
+        {
+          patterns: [
+            {
+              group: ['**/core/**', 'electron', 'electron/*'],
+              message: 'main/common imports nothing else of ours.',
+            },
+          ],
+        },
       ],
     },
   },

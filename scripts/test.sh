@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 echo "== lint"
-npx eslint . && npx prettier --check . >/dev/null
+npx eslint .
+npx prettier --check . >/dev/null
 echo "== native: software UKey tests, interop with OpenSSL and pkcs11-tool, valgrind"
 make -s -C native/softukey test
 make -s -C native/softukey interop
