@@ -11,6 +11,7 @@ import { NONCE_LIMIT, signRequest } from './canonical';
 import type { RequestSigner } from './canonical';
 import { PLATFORM_SIGN_HEADER, platformPublicPoint, verifyResponseBody } from './response-sign';
 import type { PlatformTrust } from './response-sign';
+import { normaliseSerial } from './serial';
 import { PLATFORM_PATHS } from './types';
 import type {
   SealFilingParams,
@@ -152,6 +153,19 @@ function openAnswer(answer: RawAnswer, platformPoint: Buffer): unknown {
 const isRetryable = (e: unknown): boolean =>
   e instanceof AgentError && e.detail?.retryable === true;
 
+/** `path` under the base URL (which may itself have a path); 1001 unless it is http(s). */
+function endpointUrl(baseUrl: string, path: string): URL {
+  let url: URL;
+  try {
+    url = new URL(path.replace(/^\//, ''), baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
+  } catch {
+    throw badParam('the platform base URL is not a valid URL');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw badParam('the platform base URL must be http or https');
+  return url;
+}
+
 /** Signs and sends one request to `path`; answers the verified `data`. */
 async function call(
   config: PlatformClientConfig,
@@ -159,14 +173,7 @@ async function call(
   params: object,
   repeatable: boolean,
 ): Promise<unknown> {
-  let url: URL;
-  try {
-    url = new URL(path, config.baseUrl.endsWith('/') ? config.baseUrl : `${config.baseUrl}/`);
-  } catch {
-    throw badParam('the platform base URL is not a valid URL');
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:')
-    throw badParam('the platform base URL must be http or https');
+  const url = endpointUrl(config.baseUrl, path);
   const platformPoint = platformPublicPoint(config.platformKey);
   const clock = config.clock ?? Date.now;
   const timeoutMs = config.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -254,7 +261,7 @@ export async function verifySignId(
     data.valid !== true ||
     data.sealCode !== params.sealCode ||
     typeof data.certNumber !== 'string' ||
-    data.certNumber.toLowerCase() !== params.certNumber.toLowerCase()
+    normaliseSerial(data.certNumber) !== normaliseSerial(params.certNumber)
   )
     throw new AgentError(ResultCode.SIGN_ID_INVALID, 'the platform did not confirm the signId');
   return data as SignIdVerification;
@@ -267,8 +274,9 @@ export interface PlatformClient {
   verifySignId(params: SignIdVerifyParams): Promise<SignIdVerification>;
 }
 
-/** The four calls bound to one configuration (the platform key is checked once, here). */
+/** The four calls bound to one configuration (its URL and platform key are checked here). */
 export function createPlatformClient(config: PlatformClientConfig): PlatformClient {
+  endpointUrl(config.baseUrl, '/');
   platformPublicPoint(config.platformKey);
   return {
     fileSeal: (p) => fileSeal(config, p),

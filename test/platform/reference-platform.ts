@@ -1,0 +1,211 @@
+// The reference central platform (CONTRACT §4, seed 004 §6.1): a real HTTP server on loopback with
+// its own SQLite database and SM2 key, for the tests and the product's demo. Every answer is the
+// contract's envelope, signed in X-Platform-Sign; no answer ever carries a stack trace or a path.
+import { existsSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { ResultCode } from '../../main/common/codes';
+import { AgentError, toAgentError } from '../../main/common/errors';
+import {
+  REPLAY_WINDOW_MS,
+  canonicalString,
+  checkReplay,
+  verifyRequestSign,
+} from '../../main/core/platform/canonical';
+import { SqliteNonceStore } from '../../main/core/platform/nonce-store';
+import { PLATFORM_PATHS } from '../../main/core/platform/types';
+import { findApp, registerAppIn } from './apps';
+import type { AppRecord, AppRegistration } from './apps';
+import type { Endpoint, PlatformSettings } from './context';
+import { openPlatformDatabase } from './database';
+import { ENVELOPE_FIELDS, checkFields } from './fields';
+import {
+  checkContentType,
+  envelopeBytes,
+  parseJsonObject,
+  readBody,
+  sendEnvelope,
+  statusOf,
+  withStatus,
+} from './http-io';
+import { loadOrCreatePlatformIdentity } from './platform-key';
+import { filingEndpoint } from './seal-filing';
+import { queryEndpoint } from './seal-query';
+import { stateEndpoint } from './seal-state';
+import { signIdVerifyEndpoint } from './sign-ids';
+
+export interface ReferencePlatformOptions {
+  /** Holds platform.db and the platform's key and certificate; created (mode 0700) if absent. */
+  dataDir: string;
+  /** 0 (default) picks a free port. */
+  port?: number;
+  /** Default 127.0.0.1: the reference platform is not meant to face a network. */
+  host?: string;
+  /** Milliseconds since the epoch; tests move it to expire signIds or age requests. */
+  clock?: () => number;
+  /** Default 5 minutes. */
+  signIdTtlMs?: number;
+  /** Default 300 s (CONTRACT §1). */
+  replayWindowMs?: number;
+  /** Default 1 MiB. */
+  maxBodyBytes?: number;
+  /** Default platName of seals whose app registered none. */
+  platName?: string;
+  /** Where internal faults are reported (they reach callers only as 5000 'internal error'). */
+  onError?: (error: unknown) => void;
+}
+
+export interface ReferencePlatform {
+  url: string;
+  port: number;
+  /** The platform's SM2 public key, 04‖x‖y (65 bytes). */
+  platformPublicKey: Buffer;
+  /** Self-signed certificate of that key (DER). */
+  platformCertificate: Buffer;
+  /** Registers (or re-keys) an app; persisted. */
+  registerApp(app: AppRegistration): AppRecord;
+  close(): Promise<void>;
+}
+
+const ROUTES: ReadonlyMap<string, Endpoint> = new Map([
+  [PLATFORM_PATHS.filing, filingEndpoint],
+  [PLATFORM_PATHS.state, stateEndpoint],
+  [PLATFORM_PATHS.query, queryEndpoint],
+  [PLATFORM_PATHS.signIdVerify, signIdVerifyEndpoint],
+]);
+
+const MIB = 1024 * 1024;
+
+const defaultOnError = (error: unknown): void => {
+  process.stderr.write(
+    `reference platform: internal error: ${error instanceof Error ? error.message : String(error)}\n`,
+  );
+};
+
+/** Discards a body we will not read, so the client gets our answer rather than a reset. */
+async function drain(req: IncomingMessage, limit: number): Promise<void> {
+  try {
+    await readBody(req, 0, limit);
+  } catch {
+    // Too large or aborted: the answer goes out regardless.
+  }
+}
+
+export async function createReferencePlatform(
+  options: ReferencePlatformOptions,
+): Promise<ReferencePlatform> {
+  const clock = options.clock ?? Date.now;
+  const host = options.host ?? '127.0.0.1';
+  const maxBody = options.maxBodyBytes ?? MIB;
+  const windowMs = options.replayWindowMs ?? REPLAY_WINDOW_MS;
+  const onError = options.onError ?? defaultOnError;
+  const settings: PlatformSettings = {
+    signIdTtlMs: options.signIdTtlMs ?? 5 * 60_000,
+    platName: options.platName ?? '电子印章互通互认服务平台(参考实现)',
+  };
+
+  if (!existsSync(options.dataDir)) mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+  const identity = await loadOrCreatePlatformIdentity(options.dataDir, clock());
+  const db = openPlatformDatabase(options.dataDir);
+  const nonces = new SqliteNonceStore(db);
+
+  /** The checks every request passes (CONTRACT §1) and the endpoint's own work. */
+  async function answer(req: IncomingMessage, res: ServerResponse): Promise<unknown> {
+    const path = (req.url ?? '/').split('?')[0]!;
+    const endpoint = ROUTES.get(path);
+    if (!endpoint) {
+      await drain(req, maxBody * 8);
+      throw withStatus(404, 'no such endpoint');
+    }
+    if (req.method !== 'POST') {
+      await drain(req, maxBody * 8);
+      res.setHeader('Allow', 'POST');
+      throw withStatus(405, 'only POST is allowed here');
+    }
+    try {
+      checkContentType(req.headers['content-type']);
+    } catch (e) {
+      await drain(req, maxBody * 8);
+      throw e;
+    }
+    const body = parseJsonObject(await readBody(req, maxBody));
+    const common = checkFields(body, ENVELOPE_FIELDS);
+    const run = endpoint(body);
+    canonicalString(body); // 1001 for a nested value in a field the endpoint does not know
+
+    const app = findApp(db, common.appId);
+    if (!app) throw new AgentError(ResultCode.APP_NOT_ALLOWED, 'appId is not registered');
+    if (!verifyRequestSign(body, common.sign, app.spki))
+      throw new AgentError(ResultCode.BAD_SIGN, 'sign does not verify with the app key');
+    const now = clock();
+    checkReplay(
+      { appId: app.appId, time: common.time, nonce: common.nonce },
+      nonces,
+      now,
+      windowMs,
+    );
+    return run({ db, app, now, settings });
+  }
+
+  const server = createServer((req, res) => {
+    answer(req, res).then(
+      (data) =>
+        sendEnvelope(res, 200, { code: ResultCode.OK, message: 'success', data }, identity.key),
+      (e: unknown) => {
+        if (req.destroyed && !req.complete && !(e instanceof AgentError)) return; // client went away
+        const err = toAgentError(e);
+        if (err.code === ResultCode.INTERNAL) onError(e);
+        sendEnvelope(res, statusOf(err), err.toEnvelope(), identity.key);
+      },
+    );
+  });
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+  server.keepAliveTimeout = 5_000;
+  server.on('clientError', (_err: Error, socket: Socket) => {
+    if (!socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const { body, headers } = envelopeBytes(
+      { code: ResultCode.BAD_PARAM, message: 'malformed HTTP request', data: null },
+      identity.key,
+    );
+    const head = Object.entries({ ...headers, Connection: 'close' })
+      .map(([k, v]) => `${k}: ${v}\r\n`)
+      .join('');
+    socket.end(Buffer.concat([Buffer.from(`HTTP/1.1 400 Bad Request\r\n${head}\r\n`), body]));
+  });
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 0, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+  const port = (server.address() as AddressInfo).port;
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    port,
+    platformPublicKey: Buffer.from(identity.key.publicKey),
+    platformCertificate: identity.certificate,
+    registerApp: (app) => registerAppIn(db, app, clock()),
+    close: () =>
+      (closing ??= new Promise<void>((resolve) => {
+        server.close(() => {
+          db.close();
+          resolve();
+        });
+        server.closeAllConnections();
+      })),
+  };
+}
