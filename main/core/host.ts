@@ -20,3 +20,35 @@ export interface PinHost {
   /** A PIN, or null when the person cancelled. */
   askPin(req: PinRequest): Promise<string | null>;
 }
+
+/** What the signer is shown before a signature (the origin is the browser's, never the page's). */
+export interface ApprovalRequest {
+  requestId: string;
+  /** The Origin header exactly as the browser sent it. */
+  origin: string;
+  appId: string;
+  appName?: string;
+  sealCode: string;
+  sealName: string;
+  sealType?: string;
+  /** Base64 seal image from the platform. */
+  moulageData?: string;
+  ukeyId: string;
+  tokenLabel: string;
+  development: boolean;
+  certSubject: string;
+  format: 'P1' | 'P7';
+  hashName: string;
+  /** The bytes to be signed (docHash), hex. */
+  digestHex: string;
+}
+
+export type ApprovalDecision = 'approved' | 'declined';
+
+export interface ApprovalHost {
+  /** The signer's decision; `signal` aborts when the request times out or the caller goes away. */
+  approve(req: ApprovalRequest, signal: AbortSignal): Promise<ApprovalDecision>;
+}
+
+/** Everything the core may ask a person for. */
+export interface AgentHost extends PinHost, ApprovalHost {}

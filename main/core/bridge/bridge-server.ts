@@ -1,0 +1,314 @@
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
+import type { WebSocket, RawData } from 'ws';
+import { AgentError, badParam, toAgentError } from '../../common/errors';
+import { ResultCode, httpStatusOf } from '../../common/codes';
+import type { Envelope } from '../../common/codes';
+import { JSAPI_PATHS } from '../../common/jsapi';
+import type { WsAnswer, WsEvent } from '../../common/jsapi';
+import type { TokenService } from '../token/token-service';
+import type { CallerRegistry, JsapiService } from './jsapi-service';
+import type { Body } from './fields';
+import { RateLimiter } from './rate-limit';
+
+export interface BridgeOptions {
+  service: JsapiService;
+  apps: CallerRegistry;
+  tokens: TokenService;
+  /** 0 picks a free port (tests). */
+  port: number;
+  maxBodyBytes?: number;
+  maxFrameBytes?: number;
+  /** Requests per second per origin, and the burst allowed. */
+  ratePerSecond?: number;
+  rateBurst?: number;
+  /** Where internal faults are logged locally (never sent to callers). */
+  log?: (msg: string, detail?: unknown) => void;
+}
+
+export interface Bridge {
+  readonly port: number;
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** The only address the bridge ever binds: never 0.0.0.0 or :: (CONTRACT §3). */
+export const BRIDGE_HOST = '127.0.0.1';
+
+const JSON_TYPE = /^application\/json\s*(;\s*charset=utf-8\s*)?$/i;
+
+/**
+ * The JSAPI over HTTP and WebSocket on 127.0.0.1, with the defences a localhost agent needs against
+ * hostile pages: Host allowlist (DNS rebinding), exact Origin allowlist per app, CORS and
+ * Private-Network answers to allowed origins only, JSON content type only, size and rate limits.
+ */
+export async function startBridge(o: BridgeOptions): Promise<Bridge> {
+  const maxBody = o.maxBodyBytes ?? 256 * 1024;
+  const limiter = new RateLimiter(o.ratePerSecond ?? 20, o.rateBurst ?? 40);
+  const log = o.log ?? (() => undefined);
+  let port = o.port;
+
+  const hostAllowed = (host: string | undefined): boolean =>
+    host === `127.0.0.1:${port}` || host === `localhost:${port}`;
+
+  const corsHeaders = (origin: string | undefined): Record<string, string> =>
+    origin && origin !== 'null' && o.apps.isKnownOrigin(origin)
+      ? { 'Access-Control-Allow-Origin': origin, Vary: 'Origin' }
+      : { Vary: 'Origin' };
+
+  const send = (
+    res: ServerResponse,
+    origin: string | undefined,
+    env: Envelope,
+    status?: number,
+  ): void => {
+    const body = JSON.stringify(env);
+    res.writeHead(status ?? httpStatusOf[env.code], {
+      'Content-Type': 'application/json; charset=utf-8',
+      'Cache-Control': 'no-store',
+      'X-Content-Type-Options': 'nosniff',
+      ...corsHeaders(origin),
+    });
+    res.end(body);
+  };
+
+  const fail = (
+    res: ServerResponse,
+    origin: string | undefined,
+    e: unknown,
+    status?: number,
+  ): void => {
+    const err = toAgentError(e);
+    if (err.code === ResultCode.INTERNAL) log('internal error', err.detail);
+    send(res, origin, err.toEnvelope(), status);
+  };
+
+  const readBody = (req: IncomingMessage): Promise<Buffer> =>
+    new Promise((resolve, reject) => {
+      const declared = Number(req.headers['content-length'] ?? 0);
+      if (declared > maxBody)
+        return reject(
+          Object.assign(badParam(`the body exceeds ${maxBody} bytes`), { status: 413 }),
+        );
+      const chunks: Buffer[] = [];
+      let size = 0;
+      req.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size > maxBody) {
+          reject(Object.assign(badParam(`the body exceeds ${maxBody} bytes`), { status: 413 }));
+          req.destroy();
+          return;
+        }
+        chunks.push(c);
+      });
+      req.on('end', () => resolve(Buffer.concat(chunks)));
+      req.on('error', reject);
+    });
+
+  const parseJson = (raw: Buffer): Body => {
+    let v: unknown;
+    try {
+      v = JSON.parse(raw.toString('utf8'));
+    } catch {
+      throw badParam('the body is not valid JSON');
+    }
+    if (!v || typeof v !== 'object' || Array.isArray(v))
+      throw badParam('the body must be a JSON object');
+    return v as Body;
+  };
+
+  const rateKey = (origin: string | undefined): string => origin ?? '(no origin)';
+
+  const server: Server = createServer(async (req, res) => {
+    const origin = req.headers.origin;
+    try {
+      if (!hostAllowed(req.headers.host)) {
+        // A rebinding page reaches us under its own host name: refuse before anything else.
+        return send(
+          res,
+          undefined,
+          new AgentError(ResultCode.APP_NOT_ALLOWED, 'Host not allowed').toEnvelope(),
+        );
+      }
+      const path = (req.url ?? '').split('?')[0];
+      if (req.method === 'OPTIONS') return preflight(req, res, origin);
+      if (path === JSAPI_PATHS.status && req.method === 'GET') {
+        return send(res, origin, { code: ResultCode.OK, message: 'ok', data: o.service.status() });
+      }
+      const method =
+        path === JSAPI_PATHS.info
+          ? 'ukey.info'
+          : path === JSAPI_PATHS.sign
+            ? 'ukey.sign'
+            : undefined;
+      if (!method)
+        return send(
+          res,
+          origin,
+          { code: ResultCode.BAD_PARAM, message: 'no such interface', data: null },
+          404,
+        );
+      if (req.method !== 'POST') {
+        res.setHeader('Allow', 'POST');
+        return send(
+          res,
+          origin,
+          { code: ResultCode.BAD_PARAM, message: `${path} takes POST`, data: null },
+          405,
+        );
+      }
+      if (!JSON_TYPE.test(String(req.headers['content-type'] ?? ''))) {
+        // text/plain and form posts are the CSRF vectors that skip preflight.
+        return send(
+          res,
+          origin,
+          badParam('Content-Type must be application/json').toEnvelope(),
+          415,
+        );
+      }
+      if (!limiter.take(rateKey(origin))) {
+        return send(
+          res,
+          origin,
+          new AgentError(
+            ResultCode.RATE_LIMITED,
+            'too many requests from this origin',
+          ).toEnvelope(),
+        );
+      }
+      const body = parseJson(await readBody(req));
+      const data = await o.service.call(method, body, { origin, transport: 'http' });
+      send(res, origin, { code: ResultCode.OK, message: 'ok', data });
+    } catch (e) {
+      fail(res, origin, e, (e as { status?: number }).status);
+    }
+  });
+
+  function preflight(req: IncomingMessage, res: ServerResponse, origin: string | undefined): void {
+    if (!origin || origin === 'null' || !o.apps.isKnownOrigin(origin)) {
+      res.writeHead(403, { Vary: 'Origin' });
+      res.end();
+      return;
+    }
+    const headers: Record<string, string> = {
+      'Access-Control-Allow-Origin': origin,
+      'Access-Control-Allow-Methods': 'GET, POST',
+      'Access-Control-Allow-Headers': 'Content-Type',
+      'Access-Control-Max-Age': '600',
+      Vary: 'Origin',
+    };
+    if (req.headers['access-control-request-private-network'] === 'true') {
+      headers['Access-Control-Allow-Private-Network'] = 'true';
+    }
+    res.writeHead(204, headers);
+    res.end();
+  }
+
+  // Slow clients may not hold sockets open: whole request within 15 s, headers within 5 s.
+  server.requestTimeout = 15_000;
+  server.headersTimeout = 5_000;
+  server.keepAliveTimeout = 5_000;
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: o.maxFrameBytes ?? 256 * 1024 });
+  const sockets = new Set<WebSocket>();
+
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const origin = req.headers.origin;
+    const path = (req.url ?? '').split('?')[0];
+    const refuse = (status: number, text: string): void => {
+      socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    };
+    if (!hostAllowed(req.headers.host)) return refuse(403, 'Forbidden');
+    if (path !== JSAPI_PATHS.ws) return refuse(404, 'Not Found');
+    // Cross-origin WebSocket hijacking: only origins some app registered may even connect.
+    if (!origin || origin === 'null' || !o.apps.isKnownOrigin(origin))
+      return refuse(403, 'Forbidden');
+    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, origin));
+  });
+
+  function onConnection(ws: WebSocket, origin: string): void {
+    sockets.add(ws);
+    let inFlight = 0;
+    ws.on('close', () => sockets.delete(ws));
+    ws.on('error', () => ws.terminate());
+    ws.on('message', async (raw: RawData, isBinary: boolean) => {
+      let id: WsAnswer['id'] = null;
+      const answer = (a: WsAnswer): void => {
+        if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(a));
+      };
+      try {
+        if (isBinary) throw badParam('frames must be JSON text');
+        let frame: unknown;
+        try {
+          frame = JSON.parse(raw.toString());
+        } catch {
+          throw badParam('the frame is not valid JSON');
+        }
+        if (!frame || typeof frame !== 'object' || Array.isArray(frame))
+          throw badParam('the frame must be a JSON object');
+        const f = frame as Record<string, unknown>;
+        if (typeof f.id === 'string' || typeof f.id === 'number') id = f.id;
+        else throw badParam('id must be a string or a number');
+        if (!limiter.take(rateKey(origin)))
+          throw new AgentError(ResultCode.RATE_LIMITED, 'too many requests from this origin');
+        if (inFlight >= 8)
+          throw new AgentError(
+            ResultCode.RATE_LIMITED,
+            'too many requests in flight on this connection',
+          );
+        const params = f.params ?? {};
+        if (!params || typeof params !== 'object' || Array.isArray(params))
+          throw badParam('params must be a JSON object');
+        let data: unknown;
+        inFlight++;
+        try {
+          if (f.method === 'status') data = o.service.status();
+          else if (f.method === 'ukey.info' || f.method === 'ukey.sign') {
+            data = await o.service.call(f.method, params as Body, { origin, transport: 'ws' });
+          } else throw badParam('method must be ukey.info, ukey.sign or status');
+        } finally {
+          inFlight--;
+        }
+        answer({ id, code: ResultCode.OK, message: 'ok', data });
+      } catch (e) {
+        const err = toAgentError(e);
+        if (err.code === ResultCode.INTERNAL) log('internal error', err.detail);
+        answer({ id, code: err.code, message: err.message, data: null });
+      }
+    });
+  }
+
+  const push = (event: WsEvent['event']) => (e: { ukeyId: string }) => {
+    const frame = JSON.stringify({ event, data: { UKeyId: e.ukeyId } } satisfies WsEvent);
+    for (const ws of sockets) if (ws.readyState === ws.OPEN) ws.send(frame);
+  };
+  const onInserted = push('ukey.inserted');
+  const onRemoved = push('ukey.removed');
+  o.tokens.on('inserted', onInserted);
+  o.tokens.on('removed', onRemoved);
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ port: o.port, host: BRIDGE_HOST, exclusive: true }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const addr = server.address();
+  port = typeof addr === 'object' && addr ? addr.port : o.port;
+
+  return {
+    port,
+    url: `http://127.0.0.1:${port}`,
+    close: async () => {
+      o.tokens.off('inserted', onInserted);
+      o.tokens.off('removed', onRemoved);
+      for (const ws of sockets) ws.terminate();
+      wss.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
