@@ -347,9 +347,9 @@ describe('sign-id verification', () => {
   it('revokes outstanding signIds when a seal is suspended, for good', async () => {
     const signId = await freshSignId();
     await client.setSealState({ sealCode, state: 4 });
-    await rejectsWith(client.verifySignId({ signId, sealCode, certNumber }), '2005', /unknown/);
+    await rejectsWith(client.verifySignId({ signId, sealCode, certNumber }), '2006', /not enabled/);
     await client.setSealState({ sealCode, state: 1 });
-    await rejectsWith(client.verifySignId({ signId, sealCode, certNumber }), '2005', /unknown/);
+    await rejectsWith(client.verifySignId({ signId, sealCode, certNumber }), '2005', /expired/);
   });
 
   it('answers 2006 when the seal was suspended after the signId was issued', async () => {

@@ -40,11 +40,14 @@ export const stateEndpoint: Endpoint = (body) => {
         ctx.db
           .prepare('UPDATE seals SET state = ?, updated_at = ? WHERE seal_code = ?')
           .run(f.state, ctx.now, f.sealCode);
-        // A seal leaving service takes its outstanding signIds with it (re-enabling revives none).
+        // A seal leaving service expires its outstanding signIds (re-enabling revives none); they
+        // are kept so that a signer presenting one is told the seal is not enabled (2006).
         if (f.state !== 1)
           ctx.db
-            .prepare('DELETE FROM sign_ids WHERE seal_code = ? AND used_at IS NULL')
-            .run(f.sealCode);
+            .prepare(
+              'UPDATE sign_ids SET expires_at = MIN(expires_at, ?) WHERE seal_code = ? AND used_at IS NULL',
+            )
+            .run(ctx.now, f.sealCode);
         recordEvent(ctx.db, f.sealCode, ctx.app.appId, `state:${f.state}`, f.state, ctx.now);
         return null;
       })

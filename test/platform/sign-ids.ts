@@ -76,17 +76,18 @@ export const signIdVerifyEndpoint: Endpoint = (body) => {
           .get(hash) as SignIdRow | undefined;
         if (!row) throw refuse('signId unknown');
         if (row.used_at !== null) throw refuse('signId already used');
-        if (row.expires_at <= ctx.now) throw refuse('signId expired');
         if (row.seal_code !== f.sealCode) throw refuse('signId was issued for another seal');
         if (row.cert_number !== certNumber)
           throw refuse('signId was issued for another certificate');
         const seal = findSeal(ctx.db, f.sealCode);
         if (!seal) throw new AgentError(ResultCode.SEAL_INVALID, 'seal unknown');
+        // The seal's state first: a suspended seal's signIds were expired when it left service.
         if (seal.state !== 1)
           throw new AgentError(
             ResultCode.SEAL_INVALID,
             `seal is not enabled (state ${seal.state})`,
           );
+        if (row.expires_at <= ctx.now) throw refuse('signId expired');
         if (sealExpired(seal, ctx.now))
           throw new AgentError(ResultCode.SEAL_INVALID, 'seal validity has ended');
         if (seal.cert_number !== certNumber)
