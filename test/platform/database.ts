@@ -80,6 +80,8 @@ export function openPlatformDatabase(dataDir: string): PlatformDb {
   const db = new Database(join(dataDir, DATABASE_FILE));
   try {
     db.pragma('journal_mode = WAL');
+    // WAL + NORMAL survives a process crash; a reference platform need not sync every commit.
+    db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
     migrate(db);
