@@ -2,6 +2,9 @@ import { Command, CommanderError } from 'commander';
 import { softukeyCommand } from './commands/softukey';
 import { tokenCommand } from './commands/token';
 import { demoPkiCommand } from './commands/demo-pki';
+import { appsCommand } from './commands/apps';
+import { policyCommand } from './commands/policy';
+import { auditCommand } from './commands/audit';
 import { version } from '../common/version';
 
 /** The ukey-agent CLI: one command group per file under commands/. */
@@ -16,6 +19,9 @@ export function buildProgram(): Command {
   program.addCommand(softukeyCommand());
   program.addCommand(tokenCommand());
   program.addCommand(demoPkiCommand());
+  program.addCommand(appsCommand());
+  program.addCommand(policyCommand());
+  program.addCommand(auditCommand());
   return program;
 }
 

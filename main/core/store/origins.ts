@@ -23,13 +23,24 @@ export function normaliseOrigin(input: unknown, field = 'origin'): string {
   }
   if (url.username !== '' || url.password !== '' || /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(input))
     throw badParam(`${field} must not carry user information`);
-  if ((url.pathname !== '/' && url.pathname !== '') || url.search !== '' || url.hash !== '' || /[?#]/.test(input))
-    throw badParam(`${field} must be an origin (scheme://host[:port]) without path, query or fragment`);
+  if (
+    (url.pathname !== '/' && url.pathname !== '') ||
+    url.search !== '' ||
+    url.hash !== '' ||
+    /[?#]/.test(input)
+  )
+    throw badParam(
+      `${field} must be an origin (scheme://host[:port]) without path, query or fragment`,
+    );
   if (url.protocol === 'http:') {
     if (!LOOPBACK_HOSTS.has(url.hostname))
-      throw badParam(`${field} must use https (http is allowed for 127.0.0.1, localhost and [::1] only)`);
+      throw badParam(
+        `${field} must use https (http is allowed for 127.0.0.1, localhost and [::1] only)`,
+      );
   } else if (url.protocol !== 'https:') {
-    throw badParam(`${field} must use https (http is allowed for 127.0.0.1, localhost and [::1] only)`);
+    throw badParam(
+      `${field} must use https (http is allowed for 127.0.0.1, localhost and [::1] only)`,
+    );
   }
   return url.origin;
 }

@@ -17,9 +17,10 @@ export function checkInt(value: unknown, field: string, min: number, max: number
 }
 
 export function checkText(value: unknown, field: string, max: number): string {
-  if (typeof value !== 'string' || value === '') throw badParam(`${field} must be a non-empty string`);
+  if (typeof value !== 'string' || value === '')
+    throw badParam(`${field} must be a non-empty string`);
   if (value.length > max) throw badParam(`${field} is longer than ${max} characters`);
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(value)) throw badParam(`${field} must not contain control characters`);
+  if (/[\u0000-\u001f\u007f]/.test(value))
+    throw badParam(`${field} must not contain control characters`);
   return value;
 }

@@ -1,0 +1,134 @@
+import type { AgentHost } from './host';
+import type { SignatureProvider } from './pki/signer';
+import type { PlatformClient } from './platform/platform-client';
+import { SqliteNonceStore } from './platform/nonce-store';
+import { openAgentStore } from './store/agent-store';
+import type { AgentStore } from './store/agent-store';
+import { TokenService } from './token/token-service';
+import { JsapiService } from './bridge/jsapi-service';
+import type { CallerApp, CallerRegistry, PolicyMatcher } from './bridge/jsapi-service';
+import { startBridge } from './bridge/bridge-server';
+import type { Bridge } from './bridge/bridge-server';
+
+export interface AgentConfig {
+  dataDir: string;
+  /** JSAPI port on 127.0.0.1 (0: a free port, for tests). */
+  port: number;
+  /** PKCS#11 libraries; empty = every known module found here. */
+  modules?: string[];
+  /** The central platform as the agent's identity reaches it (signId checks). */
+  platform: Pick<PlatformClient, 'verifySignId'>;
+  host: AgentHost;
+  approvalTimeoutMs?: number;
+  pollIntervalMs?: number;
+  loginIdleMs?: number;
+  /** Seals the audit chain head periodically (the agent's own key). */
+  auditSigner?: SignatureProvider;
+  auditSealIntervalMs?: number;
+  ratePerSecond?: number;
+  rateBurst?: number;
+  log?: (msg: string, detail?: unknown) => void;
+}
+
+export interface Agent {
+  readonly tokens: TokenService;
+  readonly store: AgentStore;
+  readonly bridge: Bridge;
+  readonly service: JsapiService;
+  close(): Promise<void>;
+}
+
+/** The trusted-apps table as the bridge sees it: revoked apps are unknown. */
+export function callerRegistry(store: AgentStore): CallerRegistry {
+  return {
+    get: (appId: string): CallerApp | undefined => {
+      const a = store.apps.get(appId);
+      return a && { appId: a.appId, name: a.name, publicKey: a.publicKey, origins: a.origins };
+    },
+    isOriginAllowed: (appId, origin) => store.apps.isOriginAllowed(appId, origin),
+    isKnownOrigin: (origin) =>
+      store.apps.list().some((a) => !a.revokedAt && a.origins.includes(origin)),
+  };
+}
+
+function policyMatcher(store: AgentStore): PolicyMatcher {
+  return {
+    consume: (q) => {
+      const p = store.policies.consume(q);
+      return p && { id: String(p.id) };
+    },
+  };
+}
+
+/**
+ * The composition root: store, tokens, JSAPI service and bridge, wired once. The CLI's `serve`,
+ * the desktop shell and the tests all build the agent here.
+ */
+export async function createAgent(cfg: AgentConfig): Promise<Agent> {
+  const store = openAgentStore(cfg.dataDir);
+  let tokens: TokenService | undefined;
+  let sealing: { stop(): void } | undefined;
+  try {
+    tokens = new TokenService({
+      modules: cfg.modules,
+      host: cfg.host,
+      pollIntervalMs: cfg.pollIntervalMs ?? 300,
+      loginIdleMs: cfg.loginIdleMs,
+    });
+    const service = new JsapiService({
+      tokens,
+      apps: callerRegistry(store),
+      platform: cfg.platform,
+      host: cfg.host,
+      policies: policyMatcher(store),
+      approvals: {
+        record: (r) =>
+          store.approvals.record({
+            ...r,
+            format: r.format === 'P7' ? 'p7' : 'p1',
+            policyId: r.policyId === undefined ? undefined : Number(r.policyId),
+          }),
+      },
+      audit: { append: (r) => store.audit.append(r) },
+      nonces: new SqliteNonceStore(store.db),
+      approvalTimeoutMs: cfg.approvalTimeoutMs,
+    });
+    const bridge = await startBridge({
+      service,
+      apps: callerRegistry(store),
+      tokens,
+      port: cfg.port,
+      ratePerSecond: cfg.ratePerSecond,
+      rateBurst: cfg.rateBurst,
+      log: cfg.log,
+    });
+    if (cfg.auditSigner) {
+      sealing = store.audit.startPeriodicSealing(
+        cfg.auditSigner,
+        cfg.auditSealIntervalMs ?? 300_000,
+        (e) => cfg.log?.('audit sealing failed', e),
+      );
+    }
+    const t = tokens;
+    return {
+      tokens: t,
+      store,
+      bridge,
+      service,
+      close: async () => {
+        sealing?.stop();
+        await bridge.close();
+        if (cfg.auditSigner && store.audit.head().seq > (store.audit.lastSealedSeq() ?? 0)) {
+          await store.audit.seal(cfg.auditSigner).catch(() => undefined);
+        }
+        t.close();
+        store.close();
+      },
+    };
+  } catch (e) {
+    sealing?.stop();
+    tokens?.close();
+    store.close();
+    throw e;
+  }
+}
