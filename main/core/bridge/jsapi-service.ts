@@ -247,50 +247,37 @@ export class JsapiService {
     norm.sealName = seal.sealName;
 
     const digestHex = docHash.toString('hex');
+    const base = {
+      requestId,
+      appId: app.appId,
+      origin,
+      sealCode,
+      ukeyId: key.ukeyId,
+      digestHex,
+      format,
+    } as const;
     const policy = this.d.policies?.consume({ appId: app.appId, sealCode, origin });
     if (policy) {
       norm.approvedBy = `policy ${policy.id}`;
       this.d.approvals?.record({
-        requestId,
-        appId: app.appId,
-        origin,
-        sealCode,
-        ukeyId: key.ukeyId,
-        digestHex,
-        format,
+        ...base,
         decision: 'approved',
         decidedBy: 'policy',
         policyId: policy.id,
       });
     } else {
       const decision = await this.askSigner({
-        requestId,
-        origin,
-        appId: app.appId,
+        ...base,
         appName: app.name,
-        sealCode,
         sealName: seal.sealName,
         sealType: seal.sealType,
         moulageData: seal.moulageData,
-        ukeyId: key.ukeyId,
         tokenLabel: key.label,
         development: key.development,
         certSubject: cert.info.subject,
-        format,
         hashName: hash,
-        digestHex,
       });
-      this.d.approvals?.record({
-        requestId,
-        appId: app.appId,
-        origin,
-        sealCode,
-        ukeyId: key.ukeyId,
-        digestHex,
-        format,
-        decision,
-        decidedBy: 'signer',
-      });
+      this.d.approvals?.record({ ...base, decision, decidedBy: 'signer' });
       if (decision === 'timeout')
         throw new AgentError(ResultCode.APPROVAL_TIMEOUT, 'the signer did not answer in time');
       if (decision !== 'approved') throw new AgentError(ResultCode.DECLINED, 'the signer declined');
