@@ -5,6 +5,8 @@ import { demoPkiCommand } from './commands/demo-pki';
 import { appsCommand } from './commands/apps';
 import { policyCommand } from './commands/policy';
 import { auditCommand } from './commands/audit';
+import { serveCommand } from './commands/serve';
+import { demoCallCommand } from './commands/demo-call';
 import { version } from '../common/version';
 
 /** The ukey-agent CLI: one command group per file under commands/. */
@@ -22,6 +24,8 @@ export function buildProgram(): Command {
   program.addCommand(appsCommand());
   program.addCommand(policyCommand());
   program.addCommand(auditCommand());
+  program.addCommand(serveCommand());
+  program.addCommand(demoCallCommand());
   return program;
 }
 

@@ -1,0 +1,158 @@
+import { Command } from 'commander';
+import { AgentError, badParam } from '../../common/errors';
+import { ResultCode } from '../../common/codes';
+import { DEFAULT_JSAPI_PORT } from '../../common/jsapi';
+import { createAgent } from '../../core/agent';
+import { createPlatformClient } from '../../core/platform/platform-client';
+import { loadAgentIdentity } from '../../core/platform/agent-identity';
+import { openAgentStore } from '../../core/store/agent-store';
+import { ConsoleHost } from '../console-host';
+import { dataDirOf, readSecretFile } from '../io';
+import { action, globalOptions } from '../command';
+import { prepareDevEnvironment, tokenOptions } from '../token-context';
+import type { TokenCliOptions } from '../token-context';
+import { startDemo } from '../demo-world';
+import type { DemoWorld } from '../demo-world';
+
+interface ServeOptions extends TokenCliOptions {
+  port?: string;
+  platform?: string;
+  passphraseFile?: string;
+  demo?: boolean;
+}
+
+/** The passphrase that unlocks the agent's key store: 0600 file, environment, or (demo) the demo one. */
+function passphraseOf(o: ServeOptions, demo: DemoWorld | undefined): string {
+  if (o.passphraseFile) return readSecretFile(o.passphraseFile, 'passphrase');
+  if (process.env.UKEY_AGENT_PASSPHRASE) return process.env.UKEY_AGENT_PASSPHRASE;
+  if (demo) return demo.passphrase;
+  throw badParam(
+    'the key store passphrase is needed: give --passphrase-file or set UKEY_AGENT_PASSPHRASE',
+  );
+}
+
+function portOf(o: ServeOptions, fallback: number): number {
+  if (o.port === undefined) return fallback;
+  const p = Number(o.port);
+  if (!Number.isInteger(p) || p < 0 || p > 65535) throw badParam('--port must be 0..65535');
+  return p;
+}
+
+/**
+ * `ukey-agent serve`: the headless agent — SQLite store, token service, platform client and the JSAPI
+ * bridge on 127.0.0.1. Signature requests are approved at this terminal (or by standing policies);
+ * `--demo` also provisions development UKeys, a reference platform and a demo caller.
+ */
+export function serveCommand(): Command {
+  return globalOptions(
+    tokenOptions(new Command('serve').description('run the headless agent (JSAPI on 127.0.0.1)')),
+  )
+    .option(
+      '--port <port>',
+      `JSAPI port on 127.0.0.1 (default ${DEFAULT_JSAPI_PORT} or the stored setting)`,
+    )
+    .option('--platform <url>', "the central platform's base URL (default: the stored setting)")
+    .option(
+      '--passphrase-file <file>',
+      "file (0600) with the passphrase of the agent's key store; or env UKEY_AGENT_PASSPHRASE",
+    )
+    .option('--demo', 'provision demo UKeys, start a reference platform and register a demo caller')
+    .action(
+      action<ServeOptions>(async (o) => {
+        const dataDir = dataDirOf(o);
+        prepareDevEnvironment(o);
+        const demo = o.demo ? await startDemo(dataDir, o) : undefined;
+        try {
+          const identity = await loadAgentIdentity(dataDir, passphraseOf(o, demo));
+          const platformUrl = o.platform ?? identity.platformUrl;
+          if (!platformUrl)
+            throw badParam('no platform URL: give --platform or import the identity with one');
+          if (!identity.platformCert) {
+            throw badParam(
+              "the platform's certificate is not configured: import the identity with --platform-cert",
+            );
+          }
+          const store = openAgentStore(dataDir);
+          const settings = store.settings.all();
+          store.close();
+          const host = new ConsoleHost({
+            input: process.stdin,
+            output: process.stderr,
+            interactive: !!process.stdin.isTTY,
+            pinFile: o.pinFile,
+          });
+          const agent = await createAgent({
+            dataDir,
+            port: portOf(o, settings.jsapiPort),
+            modules: o.module,
+            platform: createPlatformClient({
+              baseUrl: platformUrl,
+              signer: identity.signer,
+              platformKey: identity.platformCert,
+            }),
+            host,
+            approvalTimeoutMs: settings.approvalTimeoutMs,
+            auditSigner: identity.auditSigner,
+            auditSealIntervalMs: settings.auditSealIntervalMs,
+            log: (msg) => process.stderr.write(`agent: ${msg}\n`),
+          }).catch((e: unknown) => {
+            if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+              throw new AgentError(
+                ResultCode.INTERNAL,
+                'the JSAPI port is in use: is another agent running? (use --port)',
+              );
+            }
+            throw e;
+          });
+          const keys = agent.tokens.list();
+          const out = {
+            jsapi: agent.bridge.url,
+            platform: platformUrl,
+            ukeys: keys.map((k) => ({
+              UKeyId: k.ukeyId,
+              label: k.label,
+              development: k.development,
+            })),
+            interactive: !!process.stdin.isTTY,
+            demo: demo?.summary,
+          };
+          if (o.json)
+            process.stdout.write(
+              JSON.stringify({ code: '0', message: 'listening', data: out }) + '\n',
+            );
+          else {
+            process.stdout.write(
+              `ukey-agent listening on ${out.jsapi} (platform ${out.platform})\n`,
+            );
+            for (const k of out.ukeys)
+              process.stdout.write(
+                `  UKey ${k.UKeyId} "${k.label}"${k.development ? ' [DEVELOPMENT TOKEN]' : ''}\n`,
+              );
+            if (!out.interactive)
+              process.stdout.write(
+                '  no terminal: only requests covered by a standing policy are signed\n',
+              );
+            if (demo) process.stdout.write(demo.instructions(agent.bridge.port));
+          }
+          agent.tokens.on('inserted', (e) =>
+            process.stderr.write(`agent: UKey ${e.ukeyId} plugged in\n`),
+          );
+          agent.tokens.on('removed', (e) =>
+            process.stderr.write(`agent: UKey ${e.ukeyId} removed\n`),
+          );
+          await new Promise<void>((resolve) => {
+            const stop = (): void => {
+              process.off('SIGINT', stop);
+              process.off('SIGTERM', stop);
+              resolve();
+            };
+            process.on('SIGINT', stop);
+            process.on('SIGTERM', stop);
+          });
+          await agent.close();
+        } finally {
+          await demo?.close();
+        }
+      }),
+    );
+}
