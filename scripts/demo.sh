@@ -1,11 +1,8 @@
 #!/usr/bin/env bash
-# The product's main job, as far as it is built: provision development UKeys with a demo PKI and
-# list them through the agent's PKCS#11 core. Idempotent (an existing demo is reused).
+# The product's main job: the headless agent with a demo — development UKeys (SM2 software UKeys and
+# a SoftHSM RSA token) with a demo PKI, a reference e-seal platform, a registered demo caller and
+# seals. Signature requests are approved at this terminal. Idempotent; Ctrl-C stops it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh >/dev/null
-DEMO_DIR=${UKEY_DEMO_DIR:-$HOME/.local/share/ukey-agent/dev-tokens}
-./bin/ukey-agent.js demo-pki --dir "$DEMO_DIR"
-echo
-echo "UKeys plugged in (software UKeys in $DEMO_DIR):"
-./bin/ukey-agent.js token list --dev-dir "$DEMO_DIR"
+exec ./bin/ukey-agent.js serve --demo "$@"
