@@ -5,6 +5,7 @@ import { demoPkiCommand } from './commands/demo-pki';
 import { appsCommand } from './commands/apps';
 import { policyCommand } from './commands/policy';
 import { auditCommand } from './commands/audit';
+import { platformCommand } from './commands/platform';
 import { serveCommand } from './commands/serve';
 import { demoCallCommand } from './commands/demo-call';
 import { version } from '../common/version';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   program.addCommand(appsCommand());
   program.addCommand(policyCommand());
   program.addCommand(auditCommand());
+  program.addCommand(platformCommand());
   program.addCommand(serveCommand());
   program.addCommand(demoCallCommand());
   return program;

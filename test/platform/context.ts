@@ -7,6 +7,20 @@ export interface PlatformSettings {
   signIdTtlMs: number;
   /** Answered as a seal's platName when its app registered none. */
   platName: string;
+  /** Lifetime of a cloud authId before confirmation, and of its authCode after (ms). */
+  cloudAuthTtlMs: number;
+  /** The platform's own base URL, for the H5 pages' authUrl (set once it listens). */
+  baseUrl: string;
+  /** Delivers a one-time confirmation code to the holder (the reference platform logs it). */
+  deliverAuthCode: (delivery: AuthCodeDelivery) => void;
+}
+
+/** What the holder is sent out of band (an SMS, in a real platform). */
+export interface AuthCodeDelivery {
+  authId: string;
+  sealCode: string;
+  mobile: string;
+  code: string;
 }
 
 export interface RequestContext {

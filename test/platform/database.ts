@@ -71,6 +71,57 @@ const MIGRATIONS: readonly string[] = [
      used_at INTEGER
    ) WITHOUT ROWID;
    CREATE INDEX sign_ids_expiry ON sign_ids (expires_at);`,
+  // Idempotency keys (requestId) of filing and state requests, with the first answer.
+  `CREATE TABLE request_ids (
+     app_id TEXT NOT NULL,
+     request_id TEXT NOT NULL,
+     path TEXT NOT NULL,
+     fields_hash BLOB NOT NULL,         -- SM3 of the request's canonical string without envelope
+     code TEXT NOT NULL,
+     message TEXT NOT NULL,
+     data TEXT,                         -- JSON
+     at INTEGER NOT NULL,
+     PRIMARY KEY (app_id, request_id)
+   ) WITHOUT ROWID;
+   CREATE INDEX request_ids_at ON request_ids (at);`,
+  // Cloud certificates (seed tables 10–18) and the CAs document verification trusts (24–28).
+  `CREATE TABLE trusted_cas (
+     fingerprint TEXT PRIMARY KEY,      -- SM3 of the DER, hex
+     certificate BLOB NOT NULL,
+     subject TEXT NOT NULL,
+     added_at INTEGER NOT NULL
+   ) WITHOUT ROWID;
+   CREATE TABLE cloud_ca (
+     id INTEGER PRIMARY KEY CHECK (id = 1),
+     private_key TEXT NOT NULL,         -- hex: a test platform, see docs/PLATFORM.md
+     certificate BLOB NOT NULL
+   );
+   CREATE TABLE cloud_keys (
+     seal_code TEXT PRIMARY KEY REFERENCES seals (seal_code),
+     private_key TEXT NOT NULL,         -- hex: a test platform, see docs/PLATFORM.md
+     certificate BLOB NOT NULL,
+     cert_serial TEXT NOT NULL UNIQUE,  -- normalised
+     created_at INTEGER NOT NULL
+   ) WITHOUT ROWID;
+   CREATE TABLE cloud_auths (
+     auth_id TEXT PRIMARY KEY,
+     app_id TEXT NOT NULL,
+     seal_code TEXT NOT NULL REFERENCES seals (seal_code),
+     mobile TEXT NOT NULL,
+     name TEXT,
+     id_card TEXT,
+     org_code TEXT,
+     redirect_url TEXT,
+     code_hash BLOB NOT NULL,           -- SM3(authId ‖ code): the code itself is never stored
+     tries INTEGER NOT NULL DEFAULT 0,
+     state TEXT NOT NULL CHECK (state IN ('pending', 'confirmed', 'used', 'locked')),
+     auth_code TEXT,
+     created_at INTEGER NOT NULL,
+     expires_at INTEGER NOT NULL,
+     confirmed_at INTEGER,
+     used_at INTEGER
+   ) WITHOUT ROWID;
+   CREATE INDEX cloud_auths_expiry ON cloud_auths (expires_at);`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

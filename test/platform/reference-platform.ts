@@ -17,7 +17,14 @@ import { SqliteNonceStore } from '../../main/core/platform/nonce-store';
 import { PLATFORM_PATHS } from '../../main/core/platform/types';
 import { findApp, registerAppIn } from './apps';
 import type { AppRecord, AppRegistration } from './apps';
-import type { Endpoint, PlatformSettings } from './context';
+import { H5_PREFIX, cloudAuthApplyEndpoint, cloudAuthResultEndpoint } from './cloud-auth';
+import { cloudSignEndpoint } from './cloud-sign';
+import type { AuthCodeDelivery, Endpoint, PlatformSettings } from './context';
+import { documentsVerifyEndpoint, parseMultipart } from './documents-verify';
+import type { UploadedFile } from './documents-verify';
+import { handleAuthPage } from './h5-page';
+import { maskMobile } from './mask';
+import { loadOrCreateCloudCa, trustCaIn } from './trust';
 import { openPlatformDatabase } from './database';
 import { ENVELOPE_FIELDS, checkFields } from './fields';
 import {
@@ -29,6 +36,7 @@ import {
   statusOf,
   withStatus,
 } from './http-io';
+import { idempotent } from './idempotency';
 import { loadOrCreatePlatformIdentity } from './platform-key';
 import { filingEndpoint } from './seal-filing';
 import { queryEndpoint } from './seal-query';
@@ -54,6 +62,15 @@ export interface ReferencePlatformOptions {
   platName?: string;
   /** Where internal faults are reported (they reach callers only as 5000 'internal error'). */
   onError?: (error: unknown) => void;
+  /** Default 5 minutes: an authId's time to be confirmed, and its authCode's to be used. */
+  cloudAuthTtlMs?: number;
+  /** Default 20 MiB: the largest document verification upload. */
+  maxUploadBytes?: number;
+  /**
+   * Stands in for the SMS that carries a cloud authorisation's one-time code to the holder.
+   * Default: a line on stderr (`reference platform: auth code <code> for authId <id> ...`).
+   */
+  onAuthCode?: (delivery: AuthCodeDelivery) => void;
 }
 
 export interface ReferencePlatform {
@@ -65,14 +82,28 @@ export interface ReferencePlatform {
   platformCertificate: Buffer;
   /** Registers (or re-keys) an app; persisted. */
   registerApp(app: AppRegistration): AppRecord;
+  /** Trusts a CA for document verification (PEM or DER); persisted. Answers its SM3 fingerprint. */
+  trustCa(certificate: Uint8Array | string): string;
+  /** The CA of the platform's cloud keys (DER): trusted for document verification. */
+  cloudCaCertificate: Buffer;
+  /** Test hook: the one-time code last sent for `authId` (also given to `onAuthCode`). */
+  authCodeOf(authId: string): string | undefined;
   close(): Promise<void>;
 }
 
 const ROUTES: ReadonlyMap<string, Endpoint> = new Map([
-  [PLATFORM_PATHS.filing, filingEndpoint],
-  [PLATFORM_PATHS.state, stateEndpoint],
+  [PLATFORM_PATHS.filing, idempotent(PLATFORM_PATHS.filing, filingEndpoint)],
+  [PLATFORM_PATHS.state, idempotent(PLATFORM_PATHS.state, stateEndpoint)],
   [PLATFORM_PATHS.query, queryEndpoint],
   [PLATFORM_PATHS.signIdVerify, signIdVerifyEndpoint],
+  [PLATFORM_PATHS.cloudAuthApply, cloudAuthApplyEndpoint],
+  [PLATFORM_PATHS.cloudAuthResult, cloudAuthResultEndpoint],
+  [PLATFORM_PATHS.cloudSign, cloudSignEndpoint],
+]);
+
+/** Endpoints that take multipart/form-data (one uploaded file) instead of JSON. */
+const UPLOAD_ROUTES: ReadonlyMap<string, (file: UploadedFile) => Endpoint> = new Map([
+  [PLATFORM_PATHS.documentsVerify, documentsVerifyEndpoint],
 ]);
 
 const MIB = 1024 * 1024;
@@ -100,21 +131,45 @@ export async function createReferencePlatform(
   const maxBody = options.maxBodyBytes ?? MIB;
   const windowMs = options.replayWindowMs ?? REPLAY_WINDOW_MS;
   const onError = options.onError ?? defaultOnError;
+  const maxUpload = options.maxUploadBytes ?? 20 * MIB;
+  const sentCodes = new Map<string, string>();
+  const onAuthCode =
+    options.onAuthCode ??
+    ((d: AuthCodeDelivery): void => {
+      process.stderr.write(
+        `reference platform: auth code ${d.code} for authId ${d.authId} (seal ${d.sealCode}, sent to ${maskMobile(d.mobile)})\n`,
+      );
+    });
   const settings: PlatformSettings = {
     signIdTtlMs: options.signIdTtlMs ?? 5 * 60_000,
     platName: options.platName ?? '电子印章互通互认服务平台(参考实现)',
+    cloudAuthTtlMs: options.cloudAuthTtlMs ?? 5 * 60_000,
+    baseUrl: '',
+    deliverAuthCode: (d) => {
+      if (sentCodes.size >= 1000) sentCodes.delete(sentCodes.keys().next().value!);
+      sentCodes.set(d.authId, d.code);
+      onAuthCode(d);
+    },
   };
 
   if (!existsSync(options.dataDir)) mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   const identity = await loadOrCreatePlatformIdentity(options.dataDir, clock());
   const db = openPlatformDatabase(options.dataDir);
   const nonces = new SqliteNonceStore(db);
+  let cloudCa;
+  try {
+    cloudCa = await loadOrCreateCloudCa(db, clock());
+  } catch (e) {
+    db.close();
+    throw e;
+  }
 
   /** The checks every request passes (CONTRACT §1) and the endpoint's own work. */
   async function answer(req: IncomingMessage, res: ServerResponse): Promise<unknown> {
     const path = (req.url ?? '/').split('?')[0]!;
+    const upload = UPLOAD_ROUTES.get(path);
     const endpoint = ROUTES.get(path);
-    if (!endpoint) {
+    if (!endpoint && !upload) {
       await drain(req, maxBody * 8);
       throw withStatus(404, 'no such endpoint');
     }
@@ -123,15 +178,26 @@ export async function createReferencePlatform(
       res.setHeader('Allow', 'POST');
       throw withStatus(405, 'only POST is allowed here');
     }
-    try {
-      checkContentType(req.headers['content-type']);
-    } catch (e) {
-      await drain(req, maxBody * 8);
-      throw e;
+    let body: Record<string, unknown>;
+    let file: UploadedFile | undefined;
+    if (upload) {
+      const form = await parseMultipart(
+        await readBody(req, maxUpload, maxUpload + MIB),
+        req.headers['content-type'] ?? '',
+      );
+      body = form.fields;
+      file = form.file;
+    } else {
+      try {
+        checkContentType(req.headers['content-type']);
+      } catch (e) {
+        await drain(req, maxBody * 8);
+        throw e;
+      }
+      body = parseJsonObject(await readBody(req, maxBody));
     }
-    const body = parseJsonObject(await readBody(req, maxBody));
     const common = checkFields(body, ENVELOPE_FIELDS);
-    const run = endpoint(body);
+    const run = upload ? upload(file!)(body) : endpoint!(body);
     canonicalString(body); // 1001 for a nested value in a field the endpoint does not know
 
     const app = findApp(db, common.appId);
@@ -149,6 +215,14 @@ export async function createReferencePlatform(
   }
 
   const server = createServer((req, res) => {
+    if ((req.url ?? '').startsWith(H5_PREFIX)) {
+      handleAuthPage(req, res, db, clock(), settings.cloudAuthTtlMs).catch((e: unknown) => {
+        onError(e);
+        if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain' });
+        res.end('internal error');
+      });
+      return;
+    }
     answer(req, res).then(
       (data) =>
         sendEnvelope(res, 200, { code: ResultCode.OK, message: 'success', data }, identity.key),
@@ -191,14 +265,19 @@ export async function createReferencePlatform(
     throw e;
   }
   const port = (server.address() as AddressInfo).port;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  settings.baseUrl = url;
 
   let closing: Promise<void> | undefined;
   return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    url,
     port,
     platformPublicKey: Buffer.from(identity.key.publicKey),
     platformCertificate: identity.certificate,
     registerApp: (app) => registerAppIn(db, app, clock()),
+    trustCa: (certificate) => trustCaIn(db, certificate, clock()),
+    cloudCaCertificate: cloudCa.certificate,
+    authCodeOf: (authId) => sentCodes.get(authId),
     close: () =>
       (closing ??= new Promise<void>((resolve) => {
         server.close(() => {

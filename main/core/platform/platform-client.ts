@@ -1,6 +1,6 @@
 // The agent's client of the central platform (CONTRACT §4): signs each request with the app's key,
 // verifies each answer's X-Platform-Sign, and turns every failure into an AgentError.
-import { randomInt } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import type { IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
@@ -11,9 +11,17 @@ import { NONCE_LIMIT, signRequest } from './canonical';
 import type { RequestSigner } from './canonical';
 import { PLATFORM_SIGN_HEADER, platformPublicPoint, verifyResponseBody } from './response-sign';
 import type { PlatformTrust } from './response-sign';
+import { sm3HexOf } from '../crypto/sm3';
+import type { DocumentVerifyResult } from '../pdf/types';
 import { normaliseSerial } from './serial';
 import { PLATFORM_PATHS } from './types';
 import type {
+  CloudAuthApplication,
+  CloudAuthApplyParams,
+  CloudAuthResult,
+  CloudAuthResultParams,
+  CloudSignParams,
+  CloudSignResult,
   SealFilingParams,
   SealFilingResult,
   SealInfo,
@@ -62,7 +70,13 @@ interface RawAnswer {
 }
 
 /** One POST; network trouble of any kind becomes 3001 without naming the host. */
-function post(url: URL, body: Buffer, timeoutMs: number, maxBytes: number): Promise<RawAnswer> {
+function post(
+  url: URL,
+  body: Buffer,
+  contentType: string,
+  timeoutMs: number,
+  maxBytes: number,
+): Promise<RawAnswer> {
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise<RawAnswer>((resolve, reject) => {
     let settled = false;
@@ -76,7 +90,7 @@ function post(url: URL, body: Buffer, timeoutMs: number, maxBytes: number): Prom
     const req = send(url, {
       method: 'POST',
       headers: {
-        'content-type': 'application/json; charset=utf-8',
+        'content-type': contentType,
         'content-length': body.length,
         accept: 'application/json',
       },
@@ -166,12 +180,21 @@ function endpointUrl(baseUrl: string, path: string): URL {
   return url;
 }
 
+/** A request's bytes once its fields are signed. */
+type Encoder = (signed: Record<string, unknown>) => { body: Buffer; contentType: string };
+
+const jsonEncoder: Encoder = (signed) => ({
+  body: Buffer.from(JSON.stringify(signed), 'utf8'),
+  contentType: 'application/json; charset=utf-8',
+});
+
 /** Signs and sends one request to `path`; answers the verified `data`. */
 async function call(
   config: PlatformClientConfig,
   path: string,
   params: object,
   repeatable: boolean,
+  encode: Encoder = jsonEncoder,
 ): Promise<unknown> {
   const url = endpointUrl(config.baseUrl, path);
   const platformPoint = platformPublicPoint(config.platformKey);
@@ -192,9 +215,9 @@ async function call(
       nonce: randomInt(NONCE_LIMIT),
     } as Record<string, unknown>;
     const signed = await signRequest(fields, config.signer);
-    const body = Buffer.from(JSON.stringify(signed), 'utf8');
+    const { body, contentType } = encode(signed);
     try {
-      return openAnswer(await post(url, body, timeoutMs, maxBytes), platformPoint);
+      return openAnswer(await post(url, body, contentType, timeoutMs, maxBytes), platformPoint);
     } catch (e) {
       if (attempt >= attempts || !isRetryable(e)) throw e;
       const ceiling = Math.min(maxDelay, baseDelay * 2 ** (attempt - 1));
@@ -267,11 +290,117 @@ export async function verifySignId(
   return data as SignIdVerification;
 }
 
+const isString = (v: unknown): v is string => typeof v === 'string';
+
+/** Tables 10 → 11, 12: starts the holder's confirmation; answers where they confirm. */
+export async function applyCloudAuth(
+  config: PlatformClientConfig,
+  params: CloudAuthApplyParams,
+): Promise<CloudAuthApplication> {
+  const d = (await call(config, PLATFORM_PATHS.cloudAuthApply, params, false)) as Record<
+    string,
+    unknown
+  > | null;
+  if (!d || !isString(d.authUrl) || !isString(d.authId) || !isString(d.clientType))
+    throw malformed('auth application answer');
+  return { authUrl: d.authUrl, clientType: d.clientType, authId: d.authId };
+}
+
+/** Tables 13 → 14, 15: the authCode once the holder confirmed, `status: 'pending'` before. */
+export async function cloudAuthResult(
+  config: PlatformClientConfig,
+  params: CloudAuthResultParams,
+): Promise<CloudAuthResult> {
+  const d = (await call(config, PLATFORM_PATHS.cloudAuthResult, params, true)) as Record<
+    string,
+    unknown
+  > | null;
+  if (!d || !isString(d.authCode) || d.authId !== params.authId)
+    throw malformed('auth result answer');
+  return {
+    authId: d.authId,
+    authCode: d.authCode,
+    status: d.authCode === '' ? 'pending' : 'confirmed',
+  };
+}
+
+/** Tables 16 → 17, 18: the platform signs docHash with the seal's cloud key. Never repeated. */
+export async function cloudSign(
+  config: PlatformClientConfig,
+  params: CloudSignParams,
+): Promise<CloudSignResult> {
+  const d = (await call(config, PLATFORM_PATHS.cloudSign, params, false)) as Record<
+    string,
+    unknown
+  > | null;
+  if (!d || d.type !== params.type || !isString(d.signData) || d.signData === '')
+    throw malformed('cloud signature answer');
+  return { type: params.type, signData: d.signData };
+}
+
+/** Bytes allowed in a filename's quoted-string: no quote, backslash or control characters. */
+const safeFilename = (name: string): string =>
+  name.replace(/[\x00-\x1f\x7f"\\]/g, '_').slice(0, 200) || 'document.pdf';
+
+/**
+ * Tables 24 → 25–28: the platform verifies the document's signatures. Sent as
+ * multipart/form-data with the file in `file`; its signed value is the file's SM3, lowercase hex
+ * (CONTRACT §1). Retried when safe: verification changes nothing.
+ */
+export async function verifyDocument(
+  config: PlatformClientConfig,
+  file: Buffer,
+  filename: string,
+): Promise<DocumentVerifyResult> {
+  const encode: Encoder = (signed) => {
+    const boundary = `----ukey-agent-${randomBytes(16).toString('hex')}`;
+    const parts: Buffer[] = [];
+    for (const [k, v] of Object.entries(signed)) {
+      if (k === 'file') continue;
+      parts.push(
+        Buffer.from(
+          `--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${String(v)}\r\n`,
+          'utf8',
+        ),
+      );
+    }
+    parts.push(
+      Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${safeFilename(filename)}"\r\n` +
+          'Content-Type: application/pdf\r\n\r\n',
+        'utf8',
+      ),
+      file,
+      Buffer.from(`\r\n--${boundary}--\r\n`, 'utf8'),
+    );
+    return { body: Buffer.concat(parts), contentType: `multipart/form-data; boundary=${boundary}` };
+  };
+  const d = (await call(
+    config,
+    PLATFORM_PATHS.documentsVerify,
+    { file: sm3HexOf(file) },
+    true,
+    encode,
+  )) as Partial<DocumentVerifyResult> | null;
+  if (
+    !d ||
+    typeof d.verifyResult !== 'boolean' ||
+    typeof d.signCount !== 'number' ||
+    !Array.isArray(d.details)
+  )
+    throw malformed('document verification answer');
+  return d as DocumentVerifyResult;
+}
+
 export interface PlatformClient {
   fileSeal(params: SealFilingParams): Promise<SealFilingResult>;
   setSealState(params: SealStateParams): Promise<void>;
   querySeals(params: SealQueryParams): Promise<SealInfo[]>;
   verifySignId(params: SignIdVerifyParams): Promise<SignIdVerification>;
+  applyCloudAuth(params: CloudAuthApplyParams): Promise<CloudAuthApplication>;
+  cloudAuthResult(params: CloudAuthResultParams): Promise<CloudAuthResult>;
+  cloudSign(params: CloudSignParams): Promise<CloudSignResult>;
+  verifyDocument(file: Buffer, filename: string): Promise<DocumentVerifyResult>;
 }
 
 /** The four calls bound to one configuration (its URL and platform key are checked here). */
@@ -283,5 +412,9 @@ export function createPlatformClient(config: PlatformClientConfig): PlatformClie
     setSealState: (p) => setSealState(config, p),
     querySeals: (p) => querySeals(config, p),
     verifySignId: (p) => verifySignId(config, p),
+    applyCloudAuth: (p) => applyCloudAuth(config, p),
+    cloudAuthResult: (p) => cloudAuthResult(config, p),
+    cloudSign: (p) => cloudSign(config, p),
+    verifyDocument: (file, filename) => verifyDocument(config, file, filename),
   };
 }

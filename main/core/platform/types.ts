@@ -68,6 +68,11 @@ export interface SealFilingParams {
   /** One authorised user (table 9). */
   userName?: string;
   mobilePhone?: string;
+  /**
+   * Idempotency key (this project's extension, docs/PLATFORM.md): the same key with the same
+   * fields answers the first answer again, so a lost answer can be asked for once more.
+   */
+  requestId?: string;
 }
 
 /** Table 2 `data`: the seal's unique code. */
@@ -77,6 +82,8 @@ export type SealFilingResult = string;
 export interface SealStateParams {
   sealCode: string;
   state: SealState;
+  /** Idempotency key, as SealFilingParams.requestId. */
+  requestId?: string;
 }
 
 /** Table 5 without the envelope fields. */
@@ -162,4 +169,67 @@ export const PLATFORM_PATHS = {
   state: '/api/v1/seals/state',
   query: '/api/v1/seals/query',
   signIdVerify: '/api/v1/ukey/sign-id/verify',
+  cloudAuthApply: '/api/v1/cloud/auth/apply',
+  cloudAuthResult: '/api/v1/cloud/auth/result',
+  cloudSign: '/api/v1/cloud/sign',
+  documentsVerify: '/api/v1/documents/verify',
 } as const;
+
+/** Table 10 without the envelope fields. */
+export interface CloudAuthApplyParams {
+  orgCode?: string;
+  name?: string;
+  idCard?: string;
+  /** Required: where the holder is reached (the confirmation code goes there). */
+  mobile: string;
+  sealCode: string;
+  /** Where the H5 page sends the holder once confirmed (http or https). */
+  redirectUrl?: string;
+}
+
+/** Table 12. */
+export interface CloudAuthApplication {
+  authUrl: string;
+  /** 'H5' or 'PC'. */
+  clientType: string;
+  authId: string;
+}
+
+/** Table 13 without the envelope fields. */
+export interface CloudAuthResultParams {
+  authId: string;
+  sealCode: string;
+}
+
+/**
+ * Table 15. `authCode` is '' while the holder has not confirmed yet (this project's reading of the
+ * seed, docs/PLATFORM.md); `status` says so in words: 'pending' or 'confirmed'.
+ */
+export interface CloudAuthResult {
+  authCode: string;
+  authId: string;
+  status: 'pending' | 'confirmed';
+}
+
+/** Table 16 without the envelope fields. */
+export interface CloudSignParams {
+  sealCode: string;
+  authId: string;
+  authCode: string;
+  /** 'P1' (bare SM2 signature over docHash's bytes) or 'P7' (CMS SignedData over the digest). */
+  type: 'P1' | 'P7';
+  /** Base64. */
+  docHash: string;
+  credentNo: string;
+  orgCode?: string;
+  signId: string;
+  /** 4 (SM3) is the only one an SM2 cloud key signs with. */
+  hashType: 1 | 2 | 3 | 4;
+}
+
+/** Table 18. */
+export interface CloudSignResult {
+  type: 'P1' | 'P7';
+  /** Base64 DER: SEQUENCE { r, s } for P1, ContentInfo for P7. */
+  signData: string;
+}

@@ -115,6 +115,23 @@ export const MIGRATIONS: readonly string[] = [
    CREATE TRIGGER audit_anchor_forward BEFORE UPDATE ON audit_anchor
    WHEN new.seq < old.seq
    BEGIN SELECT RAISE(ABORT, 'the audit anchor only moves forward'); END;`,
+  // Platform operations that must reach the platform exactly once (main/core/platform/outbox.ts).
+  `CREATE TABLE platform_outbox (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     kind TEXT NOT NULL,                       -- 'seal.filing' | 'seal.state'
+     request_id TEXT NOT NULL UNIQUE,          -- idempotency key sent as requestId
+     params TEXT NOT NULL,                     -- JSON of the request's own fields
+     status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+     attempts INTEGER NOT NULL DEFAULT 0,
+     next_attempt_at INTEGER NOT NULL,
+     lease_until INTEGER,                      -- a worker is delivering it until then
+     result TEXT,                              -- JSON of the platform's data once delivered
+     error_code TEXT,
+     error_message TEXT,
+     created_at INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL
+   );
+   CREATE INDEX platform_outbox_due ON platform_outbox (status, next_attempt_at);`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
