@@ -47,7 +47,7 @@ export function opensslSm2Verify(
   ]);
 }
 
-export function opensslRsaVerify(
+export function opensslDgstVerify(
   spkiDer: Buffer,
   hash: string,
   message: Buffer,

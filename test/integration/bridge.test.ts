@@ -26,7 +26,7 @@ import {
   wsConnect,
 } from '../helpers/agent-harness';
 import type { World } from '../helpers/agent-harness';
-import { files, openssl, opensslRsaVerify, opensslSm2Verify } from '../helpers/openssl';
+import { files, openssl, opensslDgstVerify, opensslSm2Verify } from '../helpers/openssl';
 import { tempDir } from '../helpers/dev-tokens';
 
 const ORIGIN = 'https://seal.example.cn';
@@ -198,7 +198,7 @@ describe('JSAPI bridge over real HTTP and WebSocket', () => {
       .certData;
     const cert = Buffer.from(certB64, 'base64');
     assert.ok(
-      opensslRsaVerify(
+      opensslDgstVerify(
         parseCertificate(cert).spki,
         'sha256',
         digest,

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../helpers/dev-tokens';
-import { openssl, opensslSm2Verify, opensslRsaVerify } from '../helpers/openssl';
+import { openssl, opensslSm2Verify, opensslDgstVerify } from '../helpers/openssl';
 import { pemToDer } from '../../main/core/pki/keys';
 import { certificateFromCsr, issuerFromCertificate, selfSignedCa } from '../../main/core/pki/issue';
 import { softwareSm2Provider } from '../../main/core/pki/signer';
@@ -144,7 +144,7 @@ describe('ukey-agent token CLI (the acceptance surface)', () => {
       { UKEY_PIN: '123456' },
     );
     assert.equal(r.json.code, '0', r.stdout);
-    const v = opensslRsaVerify(
+    const v = opensslDgstVerify(
       certSpki(rsaCerts[0]!.certData),
       'sha256',
       readFileSync(msgFile),

@@ -10,7 +10,7 @@ import { AgentError } from '../../main/common/errors';
 import { ScriptedHost } from '../helpers/scripted-host';
 import { SOFTHSM_LIB, makeSoftHsmToken } from '../helpers/dev-tokens';
 import type { SoftHsmToken } from '../helpers/dev-tokens';
-import { files, openssl, opensslRsaVerify } from '../helpers/openssl';
+import { files, openssl, opensslDgstVerify } from '../helpers/openssl';
 
 const code = (e: unknown): string =>
   e instanceof AgentError ? e.code : `not an AgentError: ${String(e)}`;
@@ -64,13 +64,41 @@ describe('token service over SoftHSM2 (RSA)', () => {
       const r = await svc.sign({ ukeyId: tok.serial, message: msg, hash, reason: 'test' });
       assert.equal(r.algorithm, 'rsa');
       assert.equal(r.certificate?.keyId, key.keyId);
-      const ok = opensslRsaVerify(certs[0]!.info.spki, hash, msg, r.signature);
+      const ok = opensslDgstVerify(certs[0]!.info.spki, hash, msg, r.signature);
       assert.ok(ok.ok && /Verified OK/.test(ok.out), `${hash}: ${ok.out}`);
     }
     await assert.rejects(
       svc.sign({ ukeyId: tok.serial, message: Buffer.from('x'), hash: 'sm3', reason: 't' }),
       (e) => code(e) === '2007',
     );
+  });
+
+  it('generates an EC P-256 key on SoftHSM and signs ECDSA that OpenSSL verifies', async () => {
+    const key = await svc.generateKeyPair(tok.serial, 'ec-p256', 'ec-sign');
+    assert.equal(key.algorithm, 'ec');
+    assert.ok(key.spki);
+    const msg = Buffer.from('EC message');
+    const r = await svc.sign({
+      ukeyId: tok.serial,
+      key: { label: 'ec-sign' },
+      message: msg,
+      hash: 'sha256',
+      reason: 'test',
+    });
+    assert.equal(r.algorithm, 'ec');
+    const ok = opensslDgstVerify(key.spki!, 'sha256', msg, r.signature);
+    assert.ok(ok.ok && /Verified OK/.test(ok.out), ok.out);
+    await assert.rejects(
+      svc.sign({
+        ukeyId: tok.serial,
+        key: { label: 'ec-sign' },
+        message: msg,
+        hash: 'sm3',
+        reason: 't',
+      }),
+      (e) => code(e) === '2007',
+    );
+    assert.equal(await svc.deleteObjects(tok.serial, 'ec-sign'), 2);
   });
 
   it('a wrong PIN answers 2002 and is asked exactly once; a cancelled PIN answers 2003', async () => {
@@ -99,7 +127,7 @@ describe('token service over SoftHSM2 (RSA)', () => {
       msgs.map((m) => svc.sign({ ukeyId: tok.serial, message: m, hash: 'sha256', reason: 'c' })),
     );
     for (let i = 0; i < 20; i++) {
-      const v = opensslRsaVerify(certs[0]!.info.spki, 'sha256', msgs[i]!, sigs[i]!.signature);
+      const v = opensslDgstVerify(certs[0]!.info.spki, 'sha256', msgs[i]!, sigs[i]!.signature);
       assert.ok(v.ok, v.out);
     }
   });

@@ -121,11 +121,12 @@ export function tokenCommand(): Command {
 
   leaf(token, 'keygen', 'generate a key pair on the UKey')
     .requiredOption('--ukey-id <id>', 'the UKey')
-    .requiredOption('--alg <alg>', 'sm2 or rsa2048')
+    .requiredOption('--alg <alg>', 'sm2, rsa2048 or ec-p256')
     .requiredOption('--label <label>', 'label of the new key pair')
     .action(
       action<Opts>(async (o) => {
-        if (o.alg !== 'sm2' && o.alg !== 'rsa2048') throw badParam('--alg must be sm2 or rsa2048');
+        if (o.alg !== 'sm2' && o.alg !== 'rsa2048' && o.alg !== 'ec-p256')
+          throw badParam('--alg must be sm2, rsa2048 or ec-p256');
         const alg = o.alg;
         const key = await withTokens(o, (t) =>
           t.generateKeyPair(

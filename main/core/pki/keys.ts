@@ -51,6 +51,19 @@ export function sm2Spki(point: Uint8Array): Buffer {
   );
 }
 
+/** SPKI of an EC key from PKCS#11's CKA_EC_PARAMS (DER named-curve OID) and its uncompressed point. */
+export function ecSpki(ecParamsDer: Uint8Array, point: Uint8Array): Buffer {
+  return serialize(
+    new SubjectPublicKeyInfo({
+      algorithm: new AlgorithmIdentifier({
+        algorithm: sm2Oids.ecPublicKey,
+        parameters: toArrayBuffer(Buffer.from(ecParamsDer)),
+      }),
+      subjectPublicKey: toArrayBuffer(Buffer.from(point)),
+    }),
+  );
+}
+
 /** SPKI of an RSA key from its unsigned modulus and exponent. */
 export function rsaSpki(modulus: Uint8Array, exponent: Uint8Array): Buffer {
   const key = serialize(

@@ -8,7 +8,7 @@ import { ResultCode } from '../../common/codes';
 import { sm2E, normaliseSignatureToDer, rawToDer } from '../crypto/sm2';
 import { parseCertificate } from '../pki/certificate';
 import type { CertificateInfo } from '../pki/certificate';
-import { parseSpki, rsaSpki, sm2Spki } from '../pki/keys';
+import { ecSpki, parseSpki, rsaSpki, sm2Spki } from '../pki/keys';
 import type { HashName, SignatureProvider } from '../pki/signer';
 import type { PinHost, PinKind } from '../host';
 import { mapPkcs11Error, ckrName } from './ckr';
@@ -17,6 +17,12 @@ import type { Handle, SlotToken } from './pkcs11-module';
 import { TokenQueue } from './token-queue';
 import { digest, rsaDigestInfo } from './digest-info';
 import { loadProfiles, profileForModule, resolveLibraryPath } from './vendor-profile';
+
+/** Key pairs the agent generates on a token. */
+export type KeyGenAlgorithm = 'sm2' | 'rsa2048' | 'ec-p256';
+
+/** DER of the P-256 curve OID 1.2.840.10045.3.1.7, as CKA_EC_PARAMS. */
+export const P256_EC_PARAMS = Buffer.from('06082a8648ce3d030107', 'hex');
 
 /** DER of the SM2 curve OID 1.2.156.10197.1.301, as CKA_EC_PARAMS. */
 export const SM2_EC_PARAMS = Buffer.from('06082a811ccf5501822d', 'hex');
@@ -616,7 +622,10 @@ export class TokenService extends EventEmitter<TokenEvents> {
       const point = this.attrs(st, s, pub, [p11.CKA_EC_POINT]).get(p11.CKA_EC_POINT);
       return point ? sm2Spki(unwrapEcPoint(point)) : undefined;
     }
-    return undefined;
+    const a = this.attrs(st, s, pub, [p11.CKA_EC_PARAMS, p11.CKA_EC_POINT]);
+    const params = a.get(p11.CKA_EC_PARAMS);
+    const point = a.get(p11.CKA_EC_POINT);
+    return params && point ? ecSpki(params, unwrapEcPoint(point)) : undefined;
   }
 
   private selectPrivateKey(
@@ -813,7 +822,7 @@ export class TokenService extends EventEmitter<TokenEvents> {
   }
 
   /** Generates a key pair on the token (SM2 via the vendor's mechanism, RSA 2048 by the standard). */
-  async generateKeyPair(ukeyId: string, alg: 'sm2' | 'rsa2048', label: string): Promise<TokenKey> {
+  async generateKeyPair(ukeyId: string, alg: KeyGenAlgorithm, label: string): Promise<TokenKey> {
     if (!label || Buffer.byteLength(label) > 64)
       throw badParam('a key label of 1 to 64 bytes is required');
     return this.onToken(ukeyId, async (st, s) => {
@@ -847,7 +856,16 @@ export class TokenService extends EventEmitter<TokenEvents> {
           { type: p11.CKA_VERIFY, value: true },
           { type: p11.CKA_EC_PARAMS, value: SM2_EC_PARAMS },
         ];
-        priv = [...priv];
+      } else if (alg === 'ec-p256') {
+        if (!st.module.supports(st.slot, p11.CKM_EC_KEY_PAIR_GEN)) {
+          throw new AgentError(ResultCode.UNSUPPORTED_ALG, 'this UKey cannot generate EC keys');
+        }
+        mech = { mechanism: p11.CKM_EC_KEY_PAIR_GEN };
+        pub = [
+          ...common,
+          { type: p11.CKA_VERIFY, value: true },
+          { type: p11.CKA_EC_PARAMS, value: P256_EC_PARAMS },
+        ];
       } else {
         if (!st.module.supports(st.slot, p11.CKM_RSA_PKCS_KEY_PAIR_GEN)) {
           throw new AgentError(ResultCode.UNSUPPORTED_ALG, 'this UKey cannot generate RSA keys');
