@@ -361,6 +361,82 @@ describe('JSAPI bridge over real HTTP and WebSocket', () => {
     );
   });
 
+  it('locked PIN: the sixth wrong PIN locks the key; then 2002 "locked" without asking; SO unblock restores', async () => {
+    const id = 'SUKDEMO0002';
+    await w.tokens.logout(id);
+    const messages: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      w.pins.next('user', '000000');
+      const r = await sign({
+        ...(await freshSignId(w, id)),
+        docHash: Buffer.alloc(32, i).toString('base64'),
+        UKeyId: id,
+      });
+      assert.equal(r.json.code, '2002');
+      messages.push(r.json.message);
+    }
+    assert.match(messages[0]!, /5 tries left/);
+    assert.match(messages[4]!, /1 try left/);
+    assert.match(messages[5]!, /locked/);
+    const asked = w.pins.asked.length;
+    const locked = await sign({
+      ...(await freshSignId(w, id)),
+      docHash: Buffer.alloc(32).toString('base64'),
+      UKeyId: id,
+    });
+    assert.equal(locked.json.code, '2002');
+    assert.match(locked.json.message, /locked/);
+    assert.equal(w.pins.asked.length, asked, 'no PIN prompt for a locked key');
+    w.pins.next('so', w.pki.soPin).next('new-user', w.pki.pin);
+    await w.tokens.initUserPin(id);
+    const ok = await sign({
+      ...(await freshSignId(w, id)),
+      docHash: Buffer.alloc(32).toString('base64'),
+      UKeyId: id,
+    });
+    assert.equal(ok.json.code, '0', ok.text);
+  });
+
+  it('rate limits per origin (1006 / 429) without starving another origin', async () => {
+    const apps = new MemoryApps([
+      {
+        appId: 'demo-web',
+        publicKey: sm2Spki(caller.publicKey),
+        origins: [ORIGIN, 'https://second.example.cn'],
+      },
+    ]);
+    const svc = new JsapiService({
+      tokens: w.tokens,
+      apps,
+      platform: w.agentPlatform,
+      host: approvals,
+    });
+    const tight = await startBridge({
+      service: svc,
+      apps,
+      tokens: w.tokens,
+      port: 0,
+      ratePerSecond: 1,
+      rateBurst: 3,
+    });
+    try {
+      const body = await signed(signer, { type: '1', UKeyId: sm2Id });
+      const codes: string[] = [];
+      for (let i = 0; i < 5; i++)
+        codes.push((await postJson(tight.port, '/api/v1/ukey/info', body, ORIGIN)).json.code);
+      assert.deepEqual(codes, ['0', '0', '0', '1006', '1006']);
+      const limited = await postJson(tight.port, '/api/v1/ukey/info', body, ORIGIN);
+      assert.equal(limited.status, 429);
+      assert.equal(
+        (await postJson(tight.port, '/api/v1/ukey/info', body, 'https://second.example.cn')).json
+          .code,
+        '0',
+      );
+    } finally {
+      await tight.close();
+    }
+  });
+
   it('browser safety: Host allowlist, JSON only, CORS and Private Network to allowed origins only, size limit', async () => {
     const body = JSON.stringify(await signed(signer, { type: '1', UKeyId: sm2Id }));
     const rebind = await http(port, 'POST', '/api/v1/ukey/info', {
