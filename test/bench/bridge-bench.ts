@@ -3,7 +3,8 @@
  *   sign latency p50/p99 through the bridge (HTTP, caller checks, platform signId round trip,
  *   standing policy, token, audit-free) vs the direct token call (TokenService.sign);
  *   batch throughput through the bridge (8 callers in parallel) vs a direct pkcs11js C_Sign loop.
- * The reference platform runs in a child process, as a remote platform would.
+ * The reference platform runs in a child process, as a remote platform would. Run once with the
+ * software key at CPU speed and once with BENCH_DELAY_MS (a hardware UKey signs in tens of ms).
  */
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -51,7 +52,9 @@ const pct = (xs: number[], p: number): number => {
 const ms = (x: number): string => x.toFixed(2).padStart(7) + ' ms';
 
 async function main(): Promise<void> {
-  delete process.env.SOFTUKEY_SIGN_DELAY_MS;
+  // 0: the software key is as fast as the CPU; set BENCH_DELAY_MS to sign as slowly as hardware.
+  const delayMs = Number(process.env.BENCH_DELAY_MS ?? 0);
+  process.env.SOFTUKEY_SIGN_DELAY_MS = String(delayMs);
   const fx = await makeSoftUKey('SUKBENCH2', 'Bench');
   const tokens = new TokenService({
     modules: [fx.lib],
@@ -211,7 +214,7 @@ async function main(): Promise<void> {
   child.stdin!.end();
 
   console.log(
-    `bench:bridge — ${process.version}, ${N} sequential signatures each way, ${done} in the batch\n`,
+    `bench:bridge — ${process.version}, token sign delay ${delayMs} ms, ${N} sequential signatures each way, ${done} in the batch\n`,
   );
   console.log(`                         p50        p99`);
   console.log(`direct token call   ${ms(pct(direct, 50))} ${ms(pct(direct, 99))}`);
