@@ -2,6 +2,8 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { TokenService } from '../core/token/token-service';
+import { auditedOperatorAction } from '../core/audit/operator-audit';
+import { openAgentStore } from '../core/store/agent-store';
 import { CliPinHost } from './pin-host';
 import type { PinSources } from './pin-host';
 import { dataDirOf } from './io';
@@ -74,5 +76,20 @@ export async function withTokens<T>(
     return await fn(t);
   } finally {
     t.close();
+  }
+}
+
+/** Runs an operator action on keys and records it in the agent's audit log (outcome included). */
+export async function auditedTokenAction<T>(
+  opts: TokenCliOptions,
+  action: string,
+  raw: Record<string, unknown>,
+  fn: () => Promise<T>,
+): Promise<T> {
+  const store = openAgentStore(dataDirOf(opts));
+  try {
+    return await auditedOperatorAction(store.audit, { interface: action, raw }, fn);
+  } finally {
+    store.close();
   }
 }

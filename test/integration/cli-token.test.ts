@@ -227,6 +227,22 @@ describe('ukey-agent token CLI (the acceptance surface)', () => {
       env,
     );
     assert.deepEqual(del.json.data, { deleted: 3 });
+    // Every key operation is an operator action in the audit log, with its outcome.
+    const audit = cli(['audit', 'export', '--data-dir', data]);
+    const lines = audit.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { interface: string; resultCode: string; source: string });
+    for (const op of ['token.keygen', 'token.csr', 'token.import-cert', 'token.delete']) {
+      assert.ok(
+        lines.some((l) => l.interface === op && l.resultCode === '0' && l.source === 'operator'),
+        op,
+      );
+    }
+    assert.ok(
+      lines.some((l) => l.interface === 'token.import-cert' && l.resultCode === '1001'),
+      'failures are audited too',
+    );
   });
 
   it('change-pin, unblock-pin, and the contract codes for bad input', () => {

@@ -12,7 +12,7 @@ import { loadProfiles } from '../../core/token/vendor-profile';
 import { dataDirOf } from '../io';
 import { join } from 'node:path';
 import { emit, requireOption } from '../io';
-import { tokenOptions, withTokens } from '../token-context';
+import { auditedTokenAction, tokenOptions, withTokens } from '../token-context';
 import type { TokenCliOptions } from '../token-context';
 import { globalOptions, action } from '../command';
 
@@ -44,6 +44,25 @@ interface Opts extends TokenCliOptions {
 
 const leaf = (parent: Command, name: string, description: string): Command =>
   globalOptions(tokenOptions(parent.command(name).description(description)));
+
+/** Key operations are operator actions: each is recorded in the audit log with its outcome. */
+const audited = (name: string, fn: (o: Opts) => Promise<void>) =>
+  action<Opts>((o) =>
+    auditedTokenAction(
+      o,
+      `token.${name}`,
+      {
+        ukeyId: o.ukeyId,
+        label: o.label,
+        keyLabel: o.keyLabel,
+        alg: o.alg,
+        subject: o.subject,
+        format: o.format,
+        hash: o.hash,
+      },
+      () => fn(o),
+    ),
+  );
 
 export function tokenCommand(): Command {
   const token = new Command('token').description(
@@ -124,7 +143,7 @@ export function tokenCommand(): Command {
     .requiredOption('--alg <alg>', 'sm2, rsa2048 or ec-p256')
     .requiredOption('--label <label>', 'label of the new key pair')
     .action(
-      action<Opts>(async (o) => {
+      audited('keygen', async (o) => {
         if (o.alg !== 'sm2' && o.alg !== 'rsa2048' && o.alg !== 'ec-p256')
           throw badParam('--alg must be sm2, rsa2048 or ec-p256');
         const alg = o.alg;
@@ -155,7 +174,7 @@ export function tokenCommand(): Command {
     .requiredOption('--subject <dn>', 'e.g. "CN=张三,O=Example Bank,C=CN"')
     .requiredOption('--out <file>', 'where to write the PEM request')
     .action(
-      action<Opts>(async (o) => {
+      audited('csr', async (o) => {
         const pem = await withTokens(o, async (t) => {
           const signer = await t.provider(
             requireOption(o.ukeyId, '--ukey-id'),
@@ -177,7 +196,7 @@ export function tokenCommand(): Command {
     .option('--key-label <label>', 'the key pair it belongs to (default: found by public key)')
     .requiredOption('--cert <file>', 'PEM or DER certificate')
     .action(
-      action<Opts>(async (o) => {
+      audited('import-cert', async (o) => {
         let raw: Buffer;
         try {
           raw = readFileSync(requireOption(o.cert, '--cert'));
@@ -208,7 +227,7 @@ export function tokenCommand(): Command {
     .requiredOption('--ukey-id <id>', 'the UKey')
     .requiredOption('--label <label>', 'label of the objects')
     .action(
-      action<Opts>(async (o) => {
+      audited('delete', async (o) => {
         const n = await withTokens(o, (t) =>
           t.deleteObjects(requireOption(o.ukeyId, '--ukey-id'), requireOption(o.label, '--label')),
         );
@@ -223,7 +242,7 @@ export function tokenCommand(): Command {
       'file (0600) with the new PIN; or env UKEY_NEW_PIN; else a hidden prompt',
     )
     .action(
-      action<Opts>(async (o) => {
+      audited('change-pin', async (o) => {
         await withTokens(o, (t) => t.changePin(requireOption(o.ukeyId, '--ukey-id')));
         emit(o, { changed: true }, () => 'PIN changed');
       }),
@@ -244,7 +263,7 @@ export function tokenCommand(): Command {
       'file (0600) with the new user PIN; or env UKEY_NEW_PIN; else a hidden prompt',
     )
     .action(
-      action<Opts>(async (o) => {
+      audited('unblock-pin', async (o) => {
         await withTokens(o, (t) => t.initUserPin(requireOption(o.ukeyId, '--ukey-id')));
         emit(o, { unblocked: true }, () => 'user PIN set; the key is unblocked');
       }),
@@ -256,7 +275,7 @@ export function tokenCommand(): Command {
     .option('--so-pin-file <file>', 'file (0600) with the SO PIN; or env UKEY_SO_PIN')
     .option('--new-pin-file <file>', 'file (0600) with the user PIN; or env UKEY_NEW_PIN')
     .action(
-      action<Opts>(async (o) => {
+      audited('init', async (o) => {
         await withTokens(o, (t) =>
           t.initToken(requireOption(o.ukeyId, '--ukey-id'), requireOption(o.label, '--label')),
         );
@@ -275,7 +294,7 @@ export function tokenCommand(): Command {
     .option('--hash <hash>', 'sm3 for SM2; sha256, sha1 or md5 for RSA (default: by key type)')
     .option('--key-label <label>', "the key pair (default: the signing certificate's)")
     .action(
-      action<Opts>(async (o) => {
+      audited('sign', async (o) => {
         if (o.format !== 'p1' && o.format !== 'p7') throw badParam('--format must be p1 or p7');
         if (o.hash && !['sm3', 'sha256', 'sha1', 'md5'].includes(o.hash))
           throw badParam('--hash must be sm3, sha256, sha1 or md5');
