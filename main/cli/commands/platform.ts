@@ -8,7 +8,11 @@ import { ResultCode } from '../../common/codes';
 import { AgentError, badParam } from '../../common/errors';
 import { auditedOperatorAction } from '../../core/audit/operator-audit';
 import { derToPem, spkiToPem } from '../../core/pki/keys';
-import { importAgentIdentity, loadAgentIdentity } from '../../core/platform/agent-identity';
+import {
+  identityKeyOnUKey,
+  importAgentIdentity,
+  loadAgentIdentity,
+} from '../../core/platform/agent-identity';
 import { waitForCloudAuth } from '../../core/platform/cloud-flow';
 import { Outbox, OutboxWorker } from '../../core/platform/outbox';
 import type { OutboxItem, OutboxOperation } from '../../core/platform/outbox';
@@ -21,6 +25,21 @@ import { action, globalOptions } from '../command';
 import { dataDirOf, emit, promptHidden, readSecretFile, requireOption } from '../io';
 import type { GlobalOptions } from '../io';
 import { readPublicKeyFile } from './apps';
+import { openTokens } from '../token-context';
+import type { TokenService } from '../../core/token/token-service';
+
+/** The token service a UKey-held identity signs with: opened on first use, closed at exit. */
+function lazyTokens(o: Opts): () => TokenService {
+  let t: TokenService | undefined;
+  return () => {
+    if (!t) {
+      const opened = openTokens(o);
+      process.once('exit', () => opened.close());
+      t = opened;
+    }
+    return t;
+  };
+}
 
 /** Env var holding the passphrase of the agent's secret store (for scripts; prefer a file). */
 export const PASSPHRASE_ENV = 'UKEY_AGENT_PASSPHRASE';
@@ -40,6 +59,10 @@ interface Opts extends GlobalOptions {
   passphraseFile?: string;
   publicKeyOut?: string;
   ukeyId?: string;
+  keyLabel?: string;
+  pinFile?: string;
+  module?: string[];
+  devDir?: string;
   sealType?: string;
   certType?: string;
   jsonFile?: string;
@@ -88,7 +111,13 @@ const seconds = (v: string | undefined, def: number, option: string): number => 
 
 /** The platform client under the stored identity, with --platform/--platform-cert overrides. */
 async function clientOf(o: Opts): Promise<PlatformClient> {
-  const identity = await loadAgentIdentity(dataDirOf(o), await passphraseOf(o));
+  const dataDir = dataDirOf(o);
+  const onUKey = identityKeyOnUKey(dataDir) !== undefined;
+  const identity = await loadAgentIdentity(
+    dataDir,
+    onUKey ? undefined : await passphraseOf(o),
+    lazyTokens(o),
+  );
   const baseUrl = o.platform ?? identity.platformUrl;
   if (!baseUrl) throw badParam('no platform URL: give --platform or import it with the identity');
   const platformKey = o.platformCert
@@ -146,7 +175,18 @@ const platformOptions = (cmd: Command): Command =>
     .option(
       '--passphrase-file <file>',
       `the secret store passphrase (mode 0600); else $${PASSPHRASE_ENV} or a prompt`,
-    );
+    )
+    // When the agent's app key is on a UKey (identity import --ukey-id): how to reach it.
+    .option(
+      '--pin-file <file>',
+      'UKey-held identity: file (0600) with the UKey PIN; or env UKEY_PIN',
+    )
+    .option(
+      '--module <path>',
+      'UKey-held identity: PKCS#11 module (repeatable)',
+      (v: string, p: string[] = []) => [...p, v],
+    )
+    .option('--dev-dir <dir>', 'UKey-held identity: development tokens directory');
 
 function serveCommand(platform: Command): void {
   leaf(platform, 'serve', 'run the reference platform until SIGINT/SIGTERM (its state: --data-dir)')
@@ -227,33 +267,61 @@ function platformAdminCommands(platform: Command): void {
   platform.addCommand(ca);
 }
 
+/** The SM2 key pair on a UKey that will sign for the agent: its SPKI, read with the PIN. */
+async function ukeyIdentityKey(
+  o: Opts,
+): Promise<{ ukeyId: string; keyLabel: string; spki: Buffer }> {
+  const ukeyId = requireOption(o.ukeyId, '--ukey-id');
+  const keyLabel = requireOption(o.keyLabel, '--key-label');
+  const tokens = openTokens(o);
+  try {
+    const p = await tokens.provider(
+      ukeyId,
+      { label: keyLabel },
+      "use this key as the agent's platform identity",
+    );
+    if (p.keyAlgorithm !== 'sm2') throw badParam('the platform identity key must be an SM2 key');
+    return { ukeyId, keyLabel, spki: p.spki };
+  } finally {
+    tokens.close();
+  }
+}
+
 function identityCommand(platform: Command): void {
   const identity = new Command('identity').description("the agent's own platform app identity");
   platformOptions(
     leaf(identity, 'import', "store the agent's SM2 app key, encrypted, with its appId"),
   )
     .requiredOption('--app-id <id>', 'the appId the platform registered for this agent')
-    .requiredOption(
+    .option(
       '--key <file>',
       'PKCS #8 PEM SM2 private key (openssl genpkey -algorithm SM2) or 64 hex digits',
     )
+    .option(
+      '--ukey-id <id>',
+      'instead of --key: the UKey holding the app key (it never leaves the key)',
+    )
+    .option('--key-label <label>', 'with --ukey-id: the label of the SM2 key pair on the UKey')
     .option('--public-key-out <file>', 'write the public key (PEM) for `platform apps add`')
     .action(
       action<Opts>(async (o) => {
         const appId = requireOption(o.appId, '--app-id');
-        const key = parseSm2PrivateKey(readFile(requireOption(o.key, '--key'), '--key'));
+        if (!o.key === !o.ukeyId)
+          throw badParam('give either --key FILE or --ukey-id ID --key-label L');
+        const key = o.key ? parseSm2PrivateKey(readFile(o.key, '--key')) : undefined;
+        const ukey = o.ukeyId ? await ukeyIdentityKey(o) : undefined;
         const platformCert = o.platformCert
           ? readFile(o.platformCert, '--platform-cert')
           : undefined;
-        const passphrase = await passphraseOf(o);
+        const passphrase = key ? await passphraseOf(o) : '';
         const dataDir = dataDirOf(o);
         const imported = await importAgentIdentity(dataDir, passphrase, {
           appId,
-          key,
+          ...(key ? { key } : { ukey }),
           ...(o.platform !== undefined ? { platformUrl: o.platform } : {}),
           ...(platformCert ? { platformCert } : {}),
         });
-        key.privateKey.fill(0);
+        key?.privateKey.fill(0);
         const publicKey = spkiToPem(imported.publicKey);
         if (o.publicKeyOut) writeFileSync(o.publicKeyOut, publicKey);
         const store = openAgentStore(dataDir);

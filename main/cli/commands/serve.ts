@@ -4,7 +4,8 @@ import { ResultCode } from '../../common/codes';
 import { DEFAULT_JSAPI_PORT } from '../../common/jsapi';
 import { createAgent } from '../../core/agent';
 import { createPlatformClient } from '../../core/platform/platform-client';
-import { loadAgentIdentity } from '../../core/platform/agent-identity';
+import { identityKeyOnUKey, loadAgentIdentity } from '../../core/platform/agent-identity';
+import type { Agent } from '../../core/agent';
 import { openAgentStore } from '../../core/store/agent-store';
 import { ConsoleHost } from '../console-host';
 import { dataDirOf, readSecretFile } from '../io';
@@ -63,7 +64,18 @@ export function serveCommand(): Command {
         prepareDevEnvironment(o);
         const demo = o.demo ? await startDemo(dataDir, o) : undefined;
         try {
-          const identity = await loadAgentIdentity(dataDir, passphraseOf(o, demo));
+          // A UKey-held identity signs through the agent's own token service, once it exists.
+          let running: Agent | undefined;
+          const onUKey = identityKeyOnUKey(dataDir) !== undefined;
+          const identity = await loadAgentIdentity(
+            dataDir,
+            onUKey ? undefined : passphraseOf(o, demo),
+            () => {
+              if (!running)
+                throw new AgentError(ResultCode.INTERNAL, 'the agent is not running yet');
+              return running.tokens;
+            },
+          );
           const platformUrl = o.platform ?? identity.platformUrl;
           if (!platformUrl)
             throw badParam('no platform URL: give --platform or import the identity with one');
@@ -104,6 +116,7 @@ export function serveCommand(): Command {
             }
             throw e;
           });
+          running = agent;
           const keys = agent.tokens.list();
           const out = {
             jsapi: agent.bridge.url,
