@@ -65,15 +65,15 @@ export function serveCommand(): Command {
         const demo = o.demo ? await startDemo(dataDir, o) : undefined;
         try {
           // A UKey-held identity signs through the agent's own token service, once it exists.
-          let running: Agent | undefined;
+          const running: { agent?: Agent } = {};
           const onUKey = identityKeyOnUKey(dataDir) !== undefined;
           const identity = await loadAgentIdentity(
             dataDir,
             onUKey ? undefined : passphraseOf(o, demo),
             () => {
-              if (!running)
+              if (!running.agent)
                 throw new AgentError(ResultCode.INTERNAL, 'the agent is not running yet');
-              return running.tokens;
+              return running.agent.tokens;
             },
           );
           const platformUrl = o.platform ?? identity.platformUrl;
@@ -116,7 +116,7 @@ export function serveCommand(): Command {
             }
             throw e;
           });
-          running = agent;
+          running.agent = agent;
           const keys = agent.tokens.list();
           const out = {
             jsapi: agent.bridge.url,
