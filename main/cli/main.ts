@@ -8,6 +8,7 @@ import { auditCommand } from './commands/audit';
 import { platformCommand } from './commands/platform';
 import { serveCommand } from './commands/serve';
 import { demoCallCommand } from './commands/demo-call';
+import { relayCommand } from './commands/relay';
 import { version } from '../common/version';
 
 /** The ukey-agent CLI: one command group per file under commands/. */
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   program.addCommand(platformCommand());
   program.addCommand(serveCommand());
   program.addCommand(demoCallCommand());
+  program.addCommand(relayCommand());
   return program;
 }
 

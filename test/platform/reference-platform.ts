@@ -2,6 +2,7 @@
 // its own SQLite database and SM2 key, for the tests and the product's demo. Every answer is the
 // contract's envelope, signed in X-Platform-Sign; no answer ever carries a stack trace or a path.
 import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -42,6 +43,8 @@ import { filingEndpoint } from './seal-filing';
 import { queryEndpoint } from './seal-query';
 import { stateEndpoint } from './seal-state';
 import { signIdVerifyEndpoint } from './sign-ids';
+import { createRelayHandler, isRelayPath } from './relay-server';
+import type { RelayHandler, RelayOptions } from './relay-server';
 
 export interface ReferencePlatformOptions {
   /** Holds platform.db and the platform's key and certificate; created (mode 0700) if absent. */
@@ -71,6 +74,8 @@ export interface ReferencePlatformOptions {
    * Default: a line on stderr (`reference platform: auth code <code> for authId <id> ...`).
    */
   onAuthCode?: (delivery: AuthCodeDelivery) => void;
+  /** The file relay under /api/v1/files/ (files in <dataDir>/files/<appId>/). */
+  relay?: RelayOptions;
 }
 
 export interface ReferencePlatform {
@@ -88,6 +93,8 @@ export interface ReferencePlatform {
   cloudCaCertificate: Buffer;
   /** Test hook: the one-time code last sent for `authId` (also given to `onAuthCode`). */
   authCodeOf(authId: string): string | undefined;
+  /** The file relay's byte counters (tests). */
+  relay: RelayHandler;
   close(): Promise<void>;
 }
 
@@ -214,7 +221,15 @@ export async function createReferencePlatform(
     return run({ db, app, now, settings });
   }
 
+  const relay = await createRelayHandler(
+    { root: join(options.dataDir, 'files'), db, nonces, clock, windowMs, onError },
+    options.relay,
+  ).catch((e: unknown) => {
+    db.close();
+    throw e;
+  });
   const server = createServer((req, res) => {
+    if (isRelayPath(req.url ?? '')) return relay.handle(req, res);
     if ((req.url ?? '').startsWith(H5_PREFIX)) {
       handleAuthPage(req, res, db, clock(), settings.cloudAuthTtlMs).catch((e: unknown) => {
         onError(e);
@@ -278,6 +293,7 @@ export async function createReferencePlatform(
     trustCa: (certificate) => trustCaIn(db, certificate, clock()),
     cloudCaCertificate: cloudCa.certificate,
     authCodeOf: (authId) => sentCodes.get(authId),
+    relay,
     close: () =>
       (closing ??= new Promise<void>((resolve) => {
         server.close(() => {

@@ -132,6 +132,25 @@ export const MIGRATIONS: readonly string[] = [
      updated_at INTEGER NOT NULL
    );
    CREATE INDEX platform_outbox_due ON platform_outbox (status, next_attempt_at);`,
+  // File relay jobs (main/core/relay/job-store.ts): enough to resume after a crash.
+  `CREATE TABLE relay_jobs (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     kind TEXT NOT NULL CHECK (kind IN ('upload', 'download')),
+     state TEXT NOT NULL
+       CHECK (state IN ('queued', 'running', 'paused', 'done', 'failed', 'canceled')),
+     base_url TEXT NOT NULL,                   -- the platform the job talks to
+     local_path TEXT NOT NULL,                 -- upload: the source; download: the final name
+     file_id TEXT,                             -- the platform's file id, once known
+     filename TEXT,
+     size INTEGER,                             -- NULL until known
+     offset INTEGER NOT NULL DEFAULT 0,        -- bytes the platform holds / written locally
+     sm3 TEXT,                                 -- hex SM3 of the whole file, once known
+     attempts INTEGER NOT NULL DEFAULT 0,      -- consecutive failures, for backoff
+     error TEXT,
+     created_at INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL
+   );
+   CREATE INDEX relay_jobs_state ON relay_jobs (state);`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
