@@ -24,12 +24,15 @@ const isPosix = process.platform !== 'win32';
 
 /** Opens (creating if needed) the database file and brings its schema up to date. */
 export function openDatabase(file: string, opts: OpenDatabaseOptions = {}): Database {
-  const dir = dirname(file);
-  if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: 0o700 });
-  // Create the file 0600 ourselves: SQLite would use the umask, and it gives the -wal and -shm
-  // files the mode of the database file.
-  if (!existsSync(file)) closeSync(openSync(file, 'a', 0o600));
-  if (isPosix) chmodSync(file, 0o600);
+  // ':memory:' (tests) is SQLite's in-memory database: there is no file to create or protect.
+  if (file !== ':memory:') {
+    const dir = dirname(file);
+    if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: 0o700 });
+    // Create the file 0600 ourselves: SQLite would use the umask, and it gives the -wal and -shm
+    // files the mode of the database file.
+    if (!existsSync(file)) closeSync(openSync(file, 'a', 0o600));
+    if (isPosix) chmodSync(file, 0o600);
+  }
   const db = new BetterSqlite3(file);
   try {
     db.pragma('journal_mode = WAL');
