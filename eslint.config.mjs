@@ -16,7 +16,16 @@ const browserOnlyGlobals = [
 ];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'native/**/build/**', 'renderer/dist/**', 'bin/**'] },
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      'native/**/build/**',
+      'renderer/dist/**',
+      'sdk/*/dist/**',
+      'bin/**',
+    ],
+  },
   ...tseslint.configs.recommended,
   prettier,
   {

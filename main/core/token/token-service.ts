@@ -838,7 +838,7 @@ export class TokenService extends EventEmitter<TokenEvents> {
       ];
       let mech: p11.Mechanism;
       let pub: p11.Template;
-      let priv: p11.Template = [
+      const priv: p11.Template = [
         ...common,
         { type: p11.CKA_PRIVATE, value: true },
         { type: p11.CKA_SENSITIVE, value: true },

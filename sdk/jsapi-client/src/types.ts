@@ -1,0 +1,76 @@
+/**
+ * The JSAPI of seed 004 §6.3.2 (CONTRACT §3), mirrored from main/common/jsapi.ts. Field names are
+ * the seed's, exactly (`UKeyId`, `certData`, `docHash`, ...).
+ */
+import type { ResultCode } from './codes.js';
+
+export const JSAPI_PATHS = {
+  info: '/api/v1/ukey/info',
+  sign: '/api/v1/ukey/sign',
+  status: '/api/v1/status',
+  ws: '/api/v1/ws',
+} as const;
+
+export const DEFAULT_JSAPI_PORT = 18788;
+
+/** Table 21 (+ the contract's optional UKeyId). `type` "1" signing cert, "2" encryption cert. */
+export interface UKeyInfoRequest {
+  version: string;
+  appId: string;
+  type: '1' | '2';
+  UKeyId?: string;
+  /** Optional replay protection (CONTRACT §1 window and nonce rules). */
+  time?: string;
+  nonce?: number | string;
+  /** Made by the app's server over canonicalString(request). */
+  sign: string;
+}
+
+/** Table 23. `certData` is the Base64 DER certificate. */
+export interface UKeyInfo {
+  UKeyId: string;
+  certData: string;
+}
+
+/** Table 19 (+ UKeyId to pick one of several keys). */
+export interface UKeySignRequest {
+  version: string;
+  appId: string;
+  signId: string;
+  /** 1 MD5, 2 SHA1, 3 SHA256, 4 SM3 */
+  hashType?: 1 | 2 | 3 | 4;
+  /** 1 P1, 2 P7 */
+  signFormat?: 1 | 2;
+  sealCode: string;
+  /** Base64 */
+  docHash: string;
+  UKeyId?: string;
+  time?: string;
+  nonce?: number | string;
+  sign: string;
+}
+
+export interface AgentStatus {
+  version: string;
+  ukeyCount: number;
+}
+
+export type WsMethod = 'ukey.info' | 'ukey.sign' | 'status';
+
+export interface WsRequest {
+  id: string | number;
+  method: WsMethod;
+  params?: Record<string, unknown>;
+}
+
+export interface WsAnswer<T = unknown> {
+  id: string | number | null;
+  code: ResultCode;
+  message: string;
+  data: T | null;
+}
+
+export interface WsEvent {
+  event: 'ukey.inserted' | 'ukey.removed';
+  data: { UKeyId: string };
+}
