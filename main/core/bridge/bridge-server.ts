@@ -85,26 +85,36 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
     send(res, origin, err.toEnvelope(), status);
   };
 
+  const tooLarge = (): AgentError =>
+    Object.assign(badParam(`the body exceeds ${maxBody} bytes`), { status: 413, closeAfter: true });
+
+  /** The body up to maxBody; a larger one is answered 413 and the connection closed after. */
   const readBody = (req: IncomingMessage): Promise<Buffer> =>
     new Promise((resolve, reject) => {
       const declared = Number(req.headers['content-length'] ?? 0);
-      if (declared > maxBody)
-        return reject(
-          Object.assign(badParam(`the body exceeds ${maxBody} bytes`), { status: 413 }),
-        );
+      if (declared > maxBody) return reject(tooLarge());
       const chunks: Buffer[] = [];
       let size = 0;
-      req.on('data', (c: Buffer) => {
+      const onData = (c: Buffer): void => {
         size += c.length;
         if (size > maxBody) {
-          reject(Object.assign(badParam(`the body exceeds ${maxBody} bytes`), { status: 413 }));
-          req.destroy();
+          // Stop reading but keep the socket: the caller gets its 413 before we close it.
+          req.off('data', onData);
+          req.pause();
+          reject(tooLarge());
           return;
         }
         chunks.push(c);
-      });
+      };
+      req.on('data', onData);
       req.on('end', () => resolve(Buffer.concat(chunks)));
-      req.on('error', reject);
+      // A client that gives up mid-body is not an internal fault.
+      req.on('error', () =>
+        reject(Object.assign(badParam('the request was aborted'), { closeAfter: true })),
+      );
+      req.on('aborted', () =>
+        reject(Object.assign(badParam('the request was aborted'), { closeAfter: true })),
+      );
     });
 
   const parseJson = (raw: Buffer): Body => {
@@ -121,70 +131,89 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
 
   const rateKey = (origin: string | undefined): string => origin ?? '(no origin)';
 
-  const server: Server = createServer(async (req, res) => {
-    const origin = req.headers.origin;
-    try {
-      if (!hostAllowed(req.headers.host)) {
-        // A rebinding page reaches us under its own host name: refuse before anything else.
-        return send(
-          res,
-          undefined,
-          new AgentError(ResultCode.APP_NOT_ALLOWED, 'Host not allowed').toEnvelope(),
-        );
+  // Slow clients may not hold sockets open: headers within 5 s, the whole request within 15 s,
+  // checked every second (Node's default check runs only every 30 s), and idle sockets closed.
+  const server: Server = createServer(
+    {
+      headersTimeout: 5_000,
+      requestTimeout: 15_000,
+      connectionsCheckingInterval: 1_000,
+      keepAliveTimeout: 5_000,
+    },
+    async (req, res) => {
+      const origin = req.headers.origin;
+      try {
+        if (!hostAllowed(req.headers.host)) {
+          // A rebinding page reaches us under its own host name: refuse before anything else.
+          return send(
+            res,
+            undefined,
+            new AgentError(ResultCode.APP_NOT_ALLOWED, 'Host not allowed').toEnvelope(),
+          );
+        }
+        const path = (req.url ?? '').split('?')[0];
+        if (req.method === 'OPTIONS') return preflight(req, res, origin);
+        if (path === JSAPI_PATHS.status && req.method === 'GET') {
+          return send(res, origin, {
+            code: ResultCode.OK,
+            message: 'ok',
+            data: o.service.status(),
+          });
+        }
+        const method =
+          path === JSAPI_PATHS.info
+            ? 'ukey.info'
+            : path === JSAPI_PATHS.sign
+              ? 'ukey.sign'
+              : undefined;
+        if (!method)
+          return send(
+            res,
+            origin,
+            { code: ResultCode.BAD_PARAM, message: 'no such interface', data: null },
+            404,
+          );
+        if (req.method !== 'POST') {
+          res.setHeader('Allow', 'POST');
+          return send(
+            res,
+            origin,
+            { code: ResultCode.BAD_PARAM, message: `${path} takes POST`, data: null },
+            405,
+          );
+        }
+        if (!JSON_TYPE.test(String(req.headers['content-type'] ?? ''))) {
+          // text/plain and form posts are the CSRF vectors that skip preflight.
+          return send(
+            res,
+            origin,
+            badParam('Content-Type must be application/json').toEnvelope(),
+            415,
+          );
+        }
+        if (!limiter.take(rateKey(origin))) {
+          return send(
+            res,
+            origin,
+            new AgentError(
+              ResultCode.RATE_LIMITED,
+              'too many requests from this origin',
+            ).toEnvelope(),
+          );
+        }
+        const body = parseJson(await readBody(req));
+        const data = await o.service.call(method, body, { origin, transport: 'http' });
+        send(res, origin, { code: ResultCode.OK, message: 'ok', data });
+      } catch (e) {
+        if ((e as { closeAfter?: boolean }).closeAfter) {
+          res.setHeader('Connection', 'close');
+          res.on('finish', () => req.socket.destroy());
+        }
+        if (!res.writableEnded && !req.socket.destroyed)
+          fail(res, origin, e, (e as { status?: number }).status);
       }
-      const path = (req.url ?? '').split('?')[0];
-      if (req.method === 'OPTIONS') return preflight(req, res, origin);
-      if (path === JSAPI_PATHS.status && req.method === 'GET') {
-        return send(res, origin, { code: ResultCode.OK, message: 'ok', data: o.service.status() });
-      }
-      const method =
-        path === JSAPI_PATHS.info
-          ? 'ukey.info'
-          : path === JSAPI_PATHS.sign
-            ? 'ukey.sign'
-            : undefined;
-      if (!method)
-        return send(
-          res,
-          origin,
-          { code: ResultCode.BAD_PARAM, message: 'no such interface', data: null },
-          404,
-        );
-      if (req.method !== 'POST') {
-        res.setHeader('Allow', 'POST');
-        return send(
-          res,
-          origin,
-          { code: ResultCode.BAD_PARAM, message: `${path} takes POST`, data: null },
-          405,
-        );
-      }
-      if (!JSON_TYPE.test(String(req.headers['content-type'] ?? ''))) {
-        // text/plain and form posts are the CSRF vectors that skip preflight.
-        return send(
-          res,
-          origin,
-          badParam('Content-Type must be application/json').toEnvelope(),
-          415,
-        );
-      }
-      if (!limiter.take(rateKey(origin))) {
-        return send(
-          res,
-          origin,
-          new AgentError(
-            ResultCode.RATE_LIMITED,
-            'too many requests from this origin',
-          ).toEnvelope(),
-        );
-      }
-      const body = parseJson(await readBody(req));
-      const data = await o.service.call(method, body, { origin, transport: 'http' });
-      send(res, origin, { code: ResultCode.OK, message: 'ok', data });
-    } catch (e) {
-      fail(res, origin, e, (e as { status?: number }).status);
-    }
-  });
+    },
+  );
 
   function preflight(req: IncomingMessage, res: ServerResponse, origin: string | undefined): void {
     if (!origin || origin === 'null' || !o.apps.isKnownOrigin(origin)) {
@@ -206,10 +235,7 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
     res.end();
   }
 
-  // Slow clients may not hold sockets open: whole request within 15 s, headers within 5 s.
-  server.requestTimeout = 15_000;
-  server.headersTimeout = 5_000;
-  server.keepAliveTimeout = 5_000;
+  server.setTimeout(10_000, (socket) => socket.destroy());
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: o.maxFrameBytes ?? 256 * 1024 });
   const sockets = new Set<WebSocket>();
@@ -225,6 +251,8 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
     // Cross-origin WebSocket hijacking: only origins some app registered may even connect.
     if (!origin || origin === 'null' || !o.apps.isKnownOrigin(origin))
       return refuse(403, 'Forbidden');
+    // A WebSocket legitimately idles while waiting for events: the HTTP idle timeout does not apply.
+    (socket as Duplex & { setTimeout?: (ms: number) => void }).setTimeout?.(0);
     wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, origin));
   });
 

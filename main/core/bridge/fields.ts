@@ -33,17 +33,34 @@ export function optEnumInt<T extends number>(
   return n as T;
 }
 
-/** Fields a web page must never send: PINs are typed into the agent, origins come from the browser. */
-const FORBIDDEN = /^(pin|userpin|sopin|password|passwd|pwd|origin)$/i;
+/**
+ * Fields a web page must never send: PINs are typed into the agent, origins come from the browser.
+ * Names are compared lowercased without separators, so pinCode, user_pin, new-Pin all count.
+ */
+function forbiddenKind(key: string): 'pin' | 'origin' | undefined {
+  const n = key.toLowerCase().replace(/[^a-z0-9]/g, '');
+  if (n === 'origin') return 'origin';
+  if (
+    n.startsWith('pin') ||
+    n.endsWith('pin') ||
+    n === 'pwd' ||
+    /passw(or)?d|passcode|passphrase/.test(n)
+  ) {
+    return 'pin';
+  }
+  return undefined;
+}
 
 export function refuseForbiddenFields(b: Body): void {
   for (const k of Object.keys(b)) {
-    if (FORBIDDEN.test(k)) {
+    const kind = forbiddenKind(k);
+    if (kind === 'origin') {
       throw badParam(
-        /origin/i.test(k)
-          ? 'origin must not be sent in the body: the agent uses the Origin the browser sends'
-          : 'a PIN must never be sent by a web page: the signer types it into the agent',
+        'origin must not be sent in the body: the agent uses the Origin the browser sends',
       );
+    }
+    if (kind === 'pin') {
+      throw badParam('a PIN must never be sent by a web page: the signer types it into the agent');
     }
   }
 }
