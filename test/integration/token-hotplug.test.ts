@@ -92,7 +92,7 @@ describe('hot-plug and a key pulled out with requests queued', () => {
 
     const back = once(svc, 'inserted');
     copyFileSync(saved, file);
-    await within(back, 1000, 're-plug event');
+    await within(back, 3000, 're-plug event');
     const r = await svc.sign({
       ukeyId: fx.serial,
       key: { label: 'k' },
