@@ -1,7 +1,7 @@
+import { demoSealPng } from '../../main/core/demo/seal-image';
 // Test material for the PDF signing tests: a small PDF, a seal image, a test PKI (SM2 or RSA), and
 // the whole sign flow (prepare → digest → P7 → embed) as the agent runs it.
 import { generateKeyPairSync } from 'node:crypto';
-import { deflateSync } from 'node:zlib';
 import { PDFDocument, StandardFonts } from 'pdf-lib';
 import { generateSm2KeyPair } from '../../main/core/crypto/sm2';
 import {
@@ -32,49 +32,8 @@ export async function samplePdf(pages = 1): Promise<Buffer> {
   return Buffer.from(await doc.save());
 }
 
-const crcTable = Array.from({ length: 256 }, (_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c >>> 0;
-});
-function crc32(b: Buffer): number {
-  let c = 0xffffffff;
-  for (const x of b) c = crcTable[(c ^ x) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-function chunk(type: string, data: Buffer): Buffer {
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(data.length);
-  const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(body));
-  return Buffer.concat([len, body, crc]);
-}
-
-/** A size×size RGBA PNG of a red ring on transparency: a stand-in for an official seal. */
-export function sealPng(size = 64): Buffer {
-  const rows: Buffer[] = [];
-  const c = (size - 1) / 2;
-  for (let y = 0; y < size; y++) {
-    const row = Buffer.alloc(1 + size * 4); // filter byte 0 (None), then pixels
-    for (let x = 0; x < size; x++) {
-      const r = Math.hypot(x - c, y - c);
-      const inRing = r <= c && r >= c * 0.8;
-      if (inRing) row.set([0xd0, 0x10, 0x10, 0xff], 1 + x * 4);
-    }
-    rows.push(row);
-  }
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(size, 0);
-  ihdr.writeUInt32BE(size, 4);
-  ihdr.set([8, 6, 0, 0, 0], 8); // 8-bit RGBA, deflate, no filter method, no interlace
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr),
-    chunk('IDAT', deflateSync(Buffer.concat(rows))),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
-}
+/** A seal image stand-in: the demo seal (a red ring and star on transparency). */
+export const sealPng = (size = 64): Buffer => demoSealPng(size);
 
 export interface TestPki {
   caCert: Buffer;

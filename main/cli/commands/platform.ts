@@ -22,11 +22,12 @@ import { parseSm2PrivateKey } from '../../core/platform/sm2-private-key';
 import type { SealFilingParams, SealState, SealType } from '../../core/platform/types';
 import { openAgentStore } from '../../core/store/agent-store';
 import { action, globalOptions } from '../command';
-import { dataDirOf, emit, promptHidden, readSecretFile, requireOption } from '../io';
+import { dataDirOf, emit, requireOption } from '../io';
 import type { GlobalOptions } from '../io';
 import { readPublicKeyFile } from './apps';
 import { openTokens } from '../token-context';
 import type { TokenService } from '../../core/token/token-service';
+import { PASSPHRASE_ENV, passphraseOf } from '../passphrase';
 
 /** The token service a UKey-held identity signs with: opened on first use, closed at exit. */
 function lazyTokens(o: Opts): () => TokenService {
@@ -42,7 +43,6 @@ function lazyTokens(o: Opts): () => TokenService {
 }
 
 /** Env var holding the passphrase of the agent's secret store (for scripts; prefer a file). */
-export const PASSPHRASE_ENV = 'UKEY_AGENT_PASSPHRASE';
 
 interface Opts extends GlobalOptions {
   port?: string;
@@ -80,18 +80,6 @@ interface Opts extends GlobalOptions {
   timeout?: string;
   pollMs?: string;
   status?: string;
-}
-
-async function passphraseOf(o: Opts): Promise<string> {
-  if (o.passphraseFile) return readSecretFile(o.passphraseFile, 'passphrase');
-  const env = process.env[PASSPHRASE_ENV];
-  if (env) return env;
-  const typed = await promptHidden('secret store passphrase: ');
-  if (!typed)
-    throw badParam(
-      `a passphrase is required: --passphrase-file (mode 0600), $${PASSPHRASE_ENV} or a terminal`,
-    );
-  return typed;
 }
 
 const readFile = (path: string, option: string): Buffer => {

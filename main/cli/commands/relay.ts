@@ -9,9 +9,9 @@ import type { RelayJob } from '../../core/relay/job-store';
 import type { RelayProgress } from '../../core/relay/progress';
 import { openAgentStore } from '../../core/store/agent-store';
 import { action, globalOptions } from '../command';
-import { dataDirOf, emit, promptHidden, readSecretFile } from '../io';
+import { dataDirOf, emit } from '../io';
 import type { GlobalOptions } from '../io';
-import { PASSPHRASE_ENV } from './platform';
+import { PASSPHRASE_ENV, passphraseOf } from '../passphrase';
 
 interface Opts extends GlobalOptions {
   out?: string;
@@ -20,16 +20,6 @@ interface Opts extends GlobalOptions {
   passphraseFile?: string;
   chunkMib?: string;
   wait?: boolean;
-}
-
-async function passphraseOf(o: Opts): Promise<string> {
-  if (o.passphraseFile) return readSecretFile(o.passphraseFile, 'passphrase');
-  const env = process.env[PASSPHRASE_ENV];
-  if (env) return env;
-  const typed = await promptHidden('secret store passphrase: ');
-  if (!typed)
-    throw badParam(`a passphrase is required: --passphrase-file, $${PASSPHRASE_ENV} or a terminal`);
-  return typed;
 }
 
 /** Runs `fn` with a relay agent under the stored identity; the store is closed afterwards. */
