@@ -86,6 +86,9 @@ export async function startDemo(
       publicKey: sm2Spki(agentKey.publicKey),
       orgCode: DEMO_ORG_CODE,
     });
+    // The platform trusts the demo CAs, so documents sealed with the demo UKeys verify.
+    for (const ca of [pki.sm2CaCert, pki.rsaCaCert])
+      if (ca) platform.trustCa(readFileSync(ca, 'utf8'));
     o.platform = platform.url;
 
     const filesPath = join(dir, 'demo.json');

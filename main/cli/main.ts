@@ -8,6 +8,7 @@ import { auditCommand } from './commands/audit';
 import { platformCommand } from './commands/platform';
 import { serveCommand } from './commands/serve';
 import { demoCallCommand } from './commands/demo-call';
+import { demoWebCommand } from './commands/demo-web';
 import { relayCommand } from './commands/relay';
 import { version } from '../common/version';
 
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   program.addCommand(platformCommand());
   program.addCommand(serveCommand());
   program.addCommand(demoCallCommand());
+  program.addCommand(demoWebCommand());
   program.addCommand(relayCommand());
   return program;
 }

@@ -1,0 +1,148 @@
+// The demo web app end to end in Chromium: a headless `serve --demo` (approvals by standing policy,
+// PIN from a 0600 file), the demo web app on its registered origin, and the page driven like a user.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { extractPdfSignatures } from '../../main/core/pdf/extract';
+import { digestForSignature } from '../../main/core/pdf/prepare';
+import { verifyDetachedSignedData } from '../../main/core/pki/cms';
+import type { DocumentVerifyResult } from '../../main/core/pdf/types';
+import { startDemoWeb } from '../../main/cli/demo-web/server';
+import type { DemoWebServer } from '../../main/cli/demo-web/server';
+import { tempDir } from '../helpers/dev-tokens';
+import { REPO_ROOT, chromiumMissing, launchChromium } from '../helpers/chromium';
+
+const BIN = join(REPO_ROOT, 'bin', 'ukey-agent.js');
+const UKEY = 'SUKDEMO0001';
+const SM3_OID = '1.2.156.10197.1.401';
+
+describe('demo web app: seal a real PDF through the agent', { skip: chromiumMissing() }, () => {
+  const data = tempDir('demo-web');
+  let agent: ChildProcess;
+  let agentPort = 0;
+  let seals: Record<string, string> = {};
+  let web: DemoWebServer;
+  let browser: Browser;
+  let page: Page;
+
+  const cli = (args: string[]): string => {
+    const r = spawnSync(process.execPath, [BIN, ...args, '--data-dir', data], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    return r.stdout;
+  };
+
+  /** Opens the page, picks the SUKDEMO0001 seal and clicks sign. */
+  async function pickAndSign(): Promise<void> {
+    await page.goto(web.url);
+    await page.locator(`input[name="seal"][value="${seals[UKEY]}"]`).check();
+    await page.locator('#agent-status[data-state="ok"]').waitFor();
+    await page.locator('#sign:not([disabled])').click();
+  }
+
+  before(async () => {
+    const pinFile = join(data, 'pin');
+    writeFileSync(pinFile, '123456', { mode: 0o600 });
+    agent = spawn(
+      process.execPath,
+      [BIN, 'serve', '--demo', '--data-dir', data, '--port', '0', '--json', '--pin-file', pinFile],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const line = await new Promise<string>((resolve, reject) => {
+      createInterface({ input: agent.stdout! }).once('line', resolve);
+      agent.once('exit', (c) => reject(new Error(`serve exited ${c}`)));
+    });
+    const out = JSON.parse(line) as {
+      data: { jsapi: string; demo: { seals: Record<string, string> } };
+    };
+    agentPort = Number(new URL(out.data.jsapi).port);
+    seals = out.data.demo.seals;
+    // 18790: the origin `serve --demo` registers for demo-web (DEMO_ORIGINS).
+    web = await startDemoWeb({ dataDir: data, port: 18790, agentPort }).catch((e: Error) => {
+      throw new Error(`the demo web app needs 127.0.0.1:18790 (is \`demo-web\` running?): ${e}`);
+    });
+    browser = await launchChromium();
+    page = await (await browser.newContext({ acceptDownloads: true })).newPage();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await web?.close();
+    if (agent && agent.exitCode === null) agent.kill('SIGTERM');
+    rmSync(data, { recursive: true, force: true });
+  });
+
+  it('without a standing policy (headless agent), the page shows the decline, code 2003', async () => {
+    await pickAndSign();
+    const error = page.locator('#error[data-code="2003"]');
+    await error.waitFor({ timeout: 20_000 });
+    assert.match(await error.innerText(), /declined.*code 2003/);
+    assert.equal(await page.locator('#result').isVisible(), false);
+  });
+
+  it('under a standing policy, seals the contract: the platform verifies it, the PDF downloads', async () => {
+    cli([
+      'policy',
+      'add',
+      '--app-id',
+      'demo-web',
+      '--seal-code',
+      seals[UKEY]!,
+      '--max-count',
+      '5',
+      '--ttl',
+      '10m',
+    ]);
+    const answer = page.waitForResponse(
+      (r) => r.url().endsWith('/signature') && r.request().method() === 'POST',
+      { timeout: 30_000 },
+    );
+    await pickAndSign();
+    const res = await answer;
+    assert.equal(res.status(), 200, await res.text());
+    const { verdict } = (await res.json()) as { verdict: DocumentVerifyResult };
+    assert.equal(verdict.verifyResult, true, JSON.stringify(verdict));
+    assert.equal(verdict.signCount, 1);
+    const detail = verdict.details[0]!;
+    assert.equal(detail.sealCode, seals[UKEY]);
+    assert.ok(detail.flowVoList.length >= 4);
+    assert.ok(detail.flowVoList.every((s) => s.status === 1));
+
+    // What the user sees: verified, and each of the platform's steps passed.
+    await page.locator('#verdict[data-verified="true"]').waitFor();
+    assert.match(await page.locator('#verdict').innerText(), /Verified/);
+    assert.equal(
+      await page.locator('#steps li[data-status="1"]').count(),
+      detail.flowVoList.length,
+    );
+    assert.equal(await page.locator('#steps li[data-status="0"]').count(), 0);
+    assert.equal(await page.locator('#error').isVisible(), false);
+
+    mkdirSync(join(REPO_ROOT, 'test-results'), { recursive: true });
+    await page.screenshot({
+      path: join(REPO_ROOT, 'test-results', 'demo-web.png'),
+      fullPage: true,
+    });
+
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.locator('#download').click(),
+    ]);
+    assert.match(download.suggestedFilename(), /^contract-DEMO-.*\.pdf$/);
+    const pdf = readFileSync((await download.path())!);
+    const sigs = extractPdfSignatures(pdf);
+    assert.equal(sigs.length, 1);
+    const sig = sigs[0]!;
+    assert.ok(sig.coversWholeFile);
+    const p7 = verifyDetachedSignedData(sig.contents, {
+      messageDigest: digestForSignature(pdf, sig.byteRange, 'sm3'),
+    });
+    assert.equal(p7.valid, true, p7.errors.join('; '));
+    assert.equal(p7.digestAlgorithmOid, SM3_OID);
+    assert.ok(p7.signerCertificate.publicKey.sm2Point, 'an SM2 signer certificate');
+  });
+});
