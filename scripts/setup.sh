@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(softhsm2 opensc openssl libssl-dev libusb-1.0-0 valgrind make gcc pkg-config chromium)
+APT_PACKAGES=(softhsm2 opensc openssl libssl-dev libusb-1.0-0 valgrind make gcc g++ pkg-config python3 chromium fonts-noto-cjk xvfb)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
