@@ -1,11 +1,10 @@
-// The demo web app end to end in Chromium: a headless `serve --demo` (approvals by standing policy,
-// PIN from a 0600 file), the demo web app on its registered origin, and the page driven like a user.
+// The demo web app end to end in Chromium: a headless `serve --demo` on a terminal (a pty), the demo
+// web app on its registered origin, and the page driven like a user. The signer approves in the
+// agent's console: the test reads the prompt the operator sees and types y/N and the PIN.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { extractPdfSignatures } from '../../main/core/pdf/extract';
@@ -15,6 +14,8 @@ import type { DocumentVerifyResult } from '../../main/core/pdf/types';
 import { startDemoWeb } from '../../main/cli/demo-web/server';
 import type { DemoWebServer } from '../../main/cli/demo-web/server';
 import { tempDir } from '../helpers/dev-tokens';
+import { spawnOnPty } from '../helpers/pty';
+import type { PtyProcess } from '../helpers/pty';
 import { REPO_ROOT, chromiumMissing, launchChromium } from '../helpers/chromium';
 
 const BIN = join(REPO_ROOT, 'bin', 'ukey-agent.js');
@@ -23,7 +24,7 @@ const SM3_OID = '1.2.156.10197.1.401';
 
 describe('demo web app: seal a real PDF through the agent', { skip: chromiumMissing() }, () => {
   const data = tempDir('demo-web');
-  let agent: ChildProcess;
+  let agent: PtyProcess;
   let agentPort = 0;
   let seals: Record<string, string> = {};
   let web: DemoWebServer;
@@ -45,20 +46,24 @@ describe('demo web app: seal a real PDF through the agent', { skip: chromiumMiss
   }
 
   before(async () => {
-    const pinFile = join(data, 'pin');
-    writeFileSync(pinFile, '123456', { mode: 0o600 });
-    agent = spawn(
-      process.execPath,
-      [BIN, 'serve', '--demo', '--data-dir', data, '--port', '0', '--json', '--pin-file', pinFile],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    const line = await new Promise<string>((resolve, reject) => {
-      createInterface({ input: agent.stdout! }).once('line', resolve);
-      agent.once('exit', (c) => reject(new Error(`serve exited ${c}`)));
+    // No --pin-file: the PIN is asked at the terminal, with hidden input.
+    agent = spawnOnPty(process.execPath, [
+      BIN,
+      'serve',
+      '--demo',
+      '--data-dir',
+      data,
+      '--port',
+      '0',
+      '--json',
+    ]);
+    const { text: line } = await agent.waitFor(/\{"code":"0","message":"listening".*\}\r?\n/, {
+      timeoutMs: 60_000,
     });
-    const out = JSON.parse(line) as {
-      data: { jsapi: string; demo: { seals: Record<string, string> } };
+    const out = JSON.parse(line.trim()) as {
+      data: { jsapi: string; interactive: boolean; demo: { seals: Record<string, string> } };
     };
+    assert.equal(out.data.interactive, true, 'the agent sees a terminal');
     agentPort = Number(new URL(out.data.jsapi).port);
     seals = out.data.demo.seals;
     // 18790: the origin `serve --demo` registers for demo-web (DEMO_ORIGINS).
@@ -72,37 +77,49 @@ describe('demo web app: seal a real PDF through the agent', { skip: chromiumMiss
   after(async () => {
     await browser?.close();
     await web?.close();
-    if (agent && agent.exitCode === null) agent.kill('SIGTERM');
+    agent?.kill('SIGTERM');
     rmSync(data, { recursive: true, force: true });
   });
 
-  it('without a standing policy (headless agent), the page shows the decline, code 2003', async () => {
+  /** Waits for the console's approval prompt after `from`; checks what the signer is shown. */
+  async function promptShown(from: number): Promise<number> {
+    const { end } = await agent.waitFor(/Approve this signature\? .*\[y\/N\] /, { from });
+    const prompt = agent.output().slice(from, end);
+    // The origin exactly as the browser sent it, the app, the seal, the key and the digest.
+    assert.match(prompt, /origin:\s+http:\/\/127\.0\.0\.1:18790\s/);
+    assert.match(prompt, /app:\s+demo-web/);
+    assert.match(prompt, new RegExp(`seal:.*\\[${seals[UKEY]}\\]`));
+    assert.match(prompt, new RegExp(`UKey:\\s+${UKEY} .*\\[DEVELOPMENT TOKEN\\]`));
+    assert.match(prompt, /format:\s+P7, SM3/);
+    assert.match(prompt, /digest:\s+[0-9a-f]{64} \(32 bytes\)/);
+    return end;
+  }
+
+  it('declined at the agent console: the page shows the decline, code 2003', async () => {
+    const from = agent.output().length;
     await pickAndSign();
+    await promptShown(from);
+    agent.type('n\r');
     const error = page.locator('#error[data-code="2003"]');
     await error.waitFor({ timeout: 20_000 });
     assert.match(await error.innerText(), /declined.*code 2003/);
     assert.equal(await page.locator('#result').isVisible(), false);
   });
 
-  it('under a standing policy, seals the contract: the platform verifies it, the PDF downloads', async () => {
-    cli([
-      'policy',
-      'add',
-      '--app-id',
-      'demo-web',
-      '--seal-code',
-      seals[UKEY]!,
-      '--max-count',
-      '5',
-      '--ttl',
-      '10m',
-    ]);
+  it('approved at the console with the PIN: the platform verifies the sealed PDF, it downloads', async () => {
+    const from = agent.output().length;
     const answer = page.waitForResponse(
       (r) => r.url().endsWith('/signature') && r.request().method() === 'POST',
-      { timeout: 30_000 },
+      { timeout: 60_000 },
     );
     await pickAndSign();
+    const shown = await promptShown(from);
+    agent.type('y\r');
+    const { end } = await agent.waitFor(/PIN for UKey SUKDEMO0001 .*: /, { from: shown });
+    agent.type('123456\r');
     const res = await answer;
+    // Hidden input: the PIN never appears on the terminal.
+    assert.doesNotMatch(agent.output().slice(end), /123456/);
     assert.equal(res.status(), 200, await res.text());
     const { verdict } = (await res.json()) as { verdict: DocumentVerifyResult };
     assert.equal(verdict.verifyResult, true, JSON.stringify(verdict));
@@ -144,5 +161,32 @@ describe('demo web app: seal a real PDF through the agent', { skip: chromiumMiss
     assert.equal(p7.valid, true, p7.errors.join('; '));
     assert.equal(p7.digestAlgorithmOid, SM3_OID);
     assert.ok(p7.signerCertificate.publicKey.sm2Point, 'an SM2 signer certificate');
+  });
+
+  it('under a standing policy, the next request is signed with no prompt at the console', async () => {
+    cli([
+      'policy',
+      'add',
+      '--app-id',
+      'demo-web',
+      '--seal-code',
+      seals[UKEY]!,
+      '--max-count',
+      '5',
+      '--ttl',
+      '10m',
+    ]);
+    const from = agent.output().length;
+    const answer = page.waitForResponse(
+      (r) => r.url().endsWith('/signature') && r.request().method() === 'POST',
+      { timeout: 30_000 },
+    );
+    await pickAndSign();
+    const res = await answer;
+    assert.equal(res.status(), 200, await res.text());
+    const { verdict } = (await res.json()) as { verdict: DocumentVerifyResult };
+    assert.equal(verdict.verifyResult, true, JSON.stringify(verdict));
+    await page.locator('#verdict[data-verified="true"]').waitFor();
+    assert.doesNotMatch(agent.output().slice(from), /Approve this signature/);
   });
 });
