@@ -6,11 +6,13 @@ import {
   Certificate,
   ExtendedKeyUsage,
   Extension,
+  GeneralName,
   Extensions,
   KeyIdentifier,
   KeyUsage,
   KeyUsageFlags,
   Name,
+  SubjectAlternativeName,
   SubjectKeyIdentifier,
   SubjectPublicKeyInfo,
   TBSCertificate,
@@ -57,6 +59,8 @@ export interface IssueOptions {
   extKeyUsage?: string[];
   /** RSA issuers: the signature hash (default sha256). SM2 issuers always use SM3. */
   hash?: HashName;
+  /** SubjectAlternativeName: DNS names and IP addresses (TLS server certificates need them). */
+  subjectAltNames?: { dns?: string[]; ip?: string[] };
 }
 
 /** RFC 5280 §4.2.1.2 method 1: SHA-1 of the subjectPublicKey BIT STRING's value. */
@@ -107,6 +111,14 @@ export async function issueCertificate(opts: IssueOptions): Promise<Buffer> {
       return oid;
     });
     extensions.push(ext(extensionOids.extKeyUsage, false, new ExtendedKeyUsage(oids)));
+  }
+  const san = opts.subjectAltNames;
+  if (san && (san.dns?.length || san.ip?.length)) {
+    const names = [
+      ...(san.dns ?? []).map((d) => new GeneralName({ dNSName: d })),
+      ...(san.ip ?? []).map((ip) => new GeneralName({ iPAddress: ip })),
+    ];
+    extensions.push(ext(extensionOids.subjectAltName, false, new SubjectAlternativeName(names)));
   }
   const ski = keyIdentifier(opts.subjectSpki);
   const aki = issuer.keyIdentifier ?? keyIdentifier(issuer.spki ?? signer.spki);

@@ -70,6 +70,7 @@ export const extensionOids = {
   basicConstraints: '2.5.29.19',
   authorityKeyIdentifier: '2.5.29.35',
   extKeyUsage: '2.5.29.37',
+  subjectAltName: '2.5.29.17',
 } as const;
 
 /** Extended key usage purposes accepted by name in `issueCertificate`. */
