@@ -27,6 +27,8 @@ export interface AgentConfig {
   auditSealIntervalMs?: number;
   ratePerSecond?: number;
   rateBurst?: number;
+  /** The optional HTTPS/WSS port and its local TLS identity (bridge/local-tls.ts). */
+  tls?: { port: number; key: string; cert: string };
   log?: (msg: string, detail?: unknown) => void;
 }
 
@@ -100,6 +102,7 @@ export async function createAgent(cfg: AgentConfig): Promise<Agent> {
       port: cfg.port,
       ratePerSecond: cfg.ratePerSecond,
       rateBurst: cfg.rateBurst,
+      tls: cfg.tls,
       log: cfg.log,
     });
     if (cfg.auditSigner) {

@@ -1,4 +1,5 @@
 import { createServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
@@ -26,11 +27,16 @@ export interface BridgeOptions {
   rateBurst?: number;
   /** Where internal faults are logged locally (never sent to callers). */
   log?: (msg: string, detail?: unknown) => void;
+  /** HTTPS/WSS on a second port (0: a free one) with the local TLS identity (local-tls.ts). */
+  tls?: { port: number; key: string; cert: string };
 }
 
 export interface Bridge {
   readonly port: number;
   readonly url: string;
+  /** The HTTPS/WSS port and URL when TLS was asked for. */
+  readonly tlsPort?: number;
+  readonly tlsUrl?: string;
   close(): Promise<void>;
 }
 
@@ -49,9 +55,12 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
   const limiter = new RateLimiter(o.ratePerSecond ?? 20, o.rateBurst ?? 40);
   const log = o.log ?? (() => undefined);
   let port = o.port;
+  let tlsPort = -1;
 
-  const hostAllowed = (host: string | undefined): boolean =>
-    host === `127.0.0.1:${port}` || host === `localhost:${port}`;
+  // The Host must name the very port the request came in on (DNS rebinding).
+  const hostAllowed = (host: string | undefined, localPort: number | undefined): boolean =>
+    (localPort === port || localPort === tlsPort) &&
+    (host === `127.0.0.1:${localPort}` || host === `localhost:${localPort}`);
 
   const corsHeaders = (origin: string | undefined): Record<string, string> =>
     origin && origin !== 'null' && o.apps.isKnownOrigin(origin)
@@ -133,87 +142,92 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
 
   // Slow clients may not hold sockets open: headers within 5 s, the whole request within 15 s,
   // checked every second (Node's default check runs only every 30 s), and idle sockets closed.
-  const server: Server = createServer(
-    {
-      headersTimeout: 5_000,
-      requestTimeout: 15_000,
-      connectionsCheckingInterval: 1_000,
-      keepAliveTimeout: 5_000,
-    },
-    async (req, res) => {
-      const origin = req.headers.origin;
-      try {
-        if (!hostAllowed(req.headers.host)) {
-          // A rebinding page reaches us under its own host name: refuse before anything else.
-          return send(
-            res,
-            undefined,
-            new AgentError(ResultCode.APP_NOT_ALLOWED, 'Host not allowed').toEnvelope(),
-          );
-        }
-        const path = (req.url ?? '').split('?')[0];
-        if (req.method === 'OPTIONS') return preflight(req, res, origin);
-        if (path === JSAPI_PATHS.status && req.method === 'GET') {
-          return send(res, origin, {
-            code: ResultCode.OK,
-            message: 'ok',
-            data: o.service.status(),
-          });
-        }
-        const method =
-          path === JSAPI_PATHS.info
-            ? 'ukey.info'
-            : path === JSAPI_PATHS.sign
-              ? 'ukey.sign'
-              : undefined;
-        if (!method)
-          return send(
-            res,
-            origin,
-            { code: ResultCode.BAD_PARAM, message: 'no such interface', data: null },
-            404,
-          );
-        if (req.method !== 'POST') {
-          res.setHeader('Allow', 'POST');
-          return send(
-            res,
-            origin,
-            { code: ResultCode.BAD_PARAM, message: `${path} takes POST`, data: null },
-            405,
-          );
-        }
-        if (!JSON_TYPE.test(String(req.headers['content-type'] ?? ''))) {
-          // text/plain and form posts are the CSRF vectors that skip preflight.
-          return send(
-            res,
-            origin,
-            badParam('Content-Type must be application/json').toEnvelope(),
-            415,
-          );
-        }
-        if (!limiter.take(rateKey(origin))) {
-          return send(
-            res,
-            origin,
-            new AgentError(
-              ResultCode.RATE_LIMITED,
-              'too many requests from this origin',
-            ).toEnvelope(),
-          );
-        }
-        const body = parseJson(await readBody(req));
-        const data = await o.service.call(method, body, { origin, transport: 'http' });
-        send(res, origin, { code: ResultCode.OK, message: 'ok', data });
-      } catch (e) {
-        if ((e as { closeAfter?: boolean }).closeAfter) {
-          res.setHeader('Connection', 'close');
-          res.on('finish', () => req.socket.destroy());
-        }
-        if (!res.writableEnded && !req.socket.destroyed)
-          fail(res, origin, e, (e as { status?: number }).status);
+  const serverOptions = {
+    headersTimeout: 5_000,
+    requestTimeout: 15_000,
+    connectionsCheckingInterval: 1_000,
+    keepAliveTimeout: 5_000,
+  };
+  const onRequest = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const origin = req.headers.origin;
+    try {
+      if (!hostAllowed(req.headers.host, req.socket.localPort)) {
+        // A rebinding page reaches us under its own host name: refuse before anything else.
+        return send(
+          res,
+          undefined,
+          new AgentError(ResultCode.APP_NOT_ALLOWED, 'Host not allowed').toEnvelope(),
+        );
       }
-    },
-  );
+      const path = (req.url ?? '').split('?')[0];
+      if (req.method === 'OPTIONS') return preflight(req, res, origin);
+      if (path === JSAPI_PATHS.status && req.method === 'GET') {
+        return send(res, origin, {
+          code: ResultCode.OK,
+          message: 'ok',
+          data: o.service.status(),
+        });
+      }
+      const method =
+        path === JSAPI_PATHS.info
+          ? 'ukey.info'
+          : path === JSAPI_PATHS.sign
+            ? 'ukey.sign'
+            : undefined;
+      if (!method)
+        return send(
+          res,
+          origin,
+          { code: ResultCode.BAD_PARAM, message: 'no such interface', data: null },
+          404,
+        );
+      if (req.method !== 'POST') {
+        res.setHeader('Allow', 'POST');
+        return send(
+          res,
+          origin,
+          { code: ResultCode.BAD_PARAM, message: `${path} takes POST`, data: null },
+          405,
+        );
+      }
+      if (!JSON_TYPE.test(String(req.headers['content-type'] ?? ''))) {
+        // text/plain and form posts are the CSRF vectors that skip preflight.
+        return send(
+          res,
+          origin,
+          badParam('Content-Type must be application/json').toEnvelope(),
+          415,
+        );
+      }
+      if (!limiter.take(rateKey(origin))) {
+        return send(
+          res,
+          origin,
+          new AgentError(
+            ResultCode.RATE_LIMITED,
+            'too many requests from this origin',
+          ).toEnvelope(),
+        );
+      }
+      const body = parseJson(await readBody(req));
+      const data = await o.service.call(method, body, { origin, transport: 'http' });
+      send(res, origin, { code: ResultCode.OK, message: 'ok', data });
+    } catch (e) {
+      if ((e as { closeAfter?: boolean }).closeAfter) {
+        res.setHeader('Connection', 'close');
+        res.on('finish', () => req.socket.destroy());
+      }
+      if (!res.writableEnded && !req.socket.destroyed)
+        fail(res, origin, e, (e as { status?: number }).status);
+    }
+  };
+  const server: Server = createServer(serverOptions, onRequest);
+  const servers: Server[] = [server];
+  if (o.tls) {
+    servers.push(
+      createHttpsServer({ ...serverOptions, key: o.tls.key, cert: o.tls.cert }, onRequest),
+    );
+  }
 
   function preflight(req: IncomingMessage, res: ServerResponse, origin: string | undefined): void {
     if (!origin || origin === 'null' || !o.apps.isKnownOrigin(origin)) {
@@ -235,18 +249,18 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
     res.end();
   }
 
-  server.setTimeout(10_000, (socket) => socket.destroy());
+  for (const srv of servers) srv.setTimeout(10_000, (socket) => socket.destroy());
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: o.maxFrameBytes ?? 256 * 1024 });
   const sockets = new Set<WebSocket>();
 
-  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const origin = req.headers.origin;
     const path = (req.url ?? '').split('?')[0];
     const refuse = (status: number, text: string): void => {
       socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     };
-    if (!hostAllowed(req.headers.host)) return refuse(403, 'Forbidden');
+    if (!hostAllowed(req.headers.host, req.socket.localPort)) return refuse(403, 'Forbidden');
     if (path !== JSAPI_PATHS.ws) return refuse(404, 'Not Found');
     // Cross-origin WebSocket hijacking: only origins some app registered may even connect.
     if (!origin || origin === 'null' || !o.apps.isKnownOrigin(origin))
@@ -254,7 +268,8 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
     // A WebSocket legitimately idles while waiting for events: the HTTP idle timeout does not apply.
     (socket as Duplex & { setTimeout?: (ms: number) => void }).setTimeout?.(0);
     wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, origin));
-  });
+  };
+  for (const srv of servers) srv.on('upgrade', onUpgrade);
 
   function onConnection(ws: WebSocket, origin: string): void {
     sockets.add(ws);
@@ -317,26 +332,39 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
   o.tokens.on('inserted', onInserted);
   o.tokens.on('removed', onRemoved);
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ port: o.port, host: BRIDGE_HOST, exclusive: true }, () => {
-      server.off('error', reject);
-      resolve();
+  const listen = (srv: Server, wanted: number): Promise<number> =>
+    new Promise<number>((resolve, reject) => {
+      srv.once('error', reject);
+      srv.listen({ port: wanted, host: BRIDGE_HOST, exclusive: true }, () => {
+        srv.off('error', reject);
+        const addr = srv.address();
+        resolve(typeof addr === 'object' && addr ? addr.port : wanted);
+      });
     });
-  });
-  const addr = server.address();
-  port = typeof addr === 'object' && addr ? addr.port : o.port;
+  port = await listen(server, o.port);
+  if (o.tls) {
+    try {
+      tlsPort = await listen(servers[1]!, o.tls.port);
+    } catch (e) {
+      server.close();
+      throw e;
+    }
+  }
+  const closeServer = (srv: Server): Promise<void> => {
+    srv.closeAllConnections();
+    return new Promise<void>((resolve) => srv.close(() => resolve()));
+  };
 
   return {
     port,
     url: `http://127.0.0.1:${port}`,
+    ...(o.tls ? { tlsPort, tlsUrl: `https://localhost:${tlsPort}` } : {}),
     close: async () => {
       o.tokens.off('inserted', onInserted);
       o.tokens.off('removed', onRemoved);
       for (const ws of sockets) ws.terminate();
       wss.close();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await Promise.all(servers.map(closeServer));
     },
   };
 }
