@@ -9,6 +9,7 @@ import { platformCommand } from './commands/platform';
 import { serveCommand } from './commands/serve';
 import { demoCallCommand } from './commands/demo-call';
 import { demoWebCommand } from './commands/demo-web';
+import { tlsCommand } from './commands/tls';
 import { relayCommand } from './commands/relay';
 import { version } from '../common/version';
 
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   program.addCommand(demoCallCommand());
   program.addCommand(demoWebCommand());
   program.addCommand(relayCommand());
+  program.addCommand(tlsCommand());
   return program;
 }
 

@@ -1,0 +1,69 @@
+// `ukey-agent tls ca`: makes the local CA once, shows the same one afterwards, needs the key store
+// passphrase (a wrong one is refused, nothing changed), and is an audited operator action.
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir } from '../helpers/dev-tokens';
+import { REPO_ROOT } from '../helpers/chromium';
+
+const BIN = join(REPO_ROOT, 'bin', 'ukey-agent.js');
+
+describe('ukey-agent tls ca', () => {
+  const dir = tempDir('cli-tls');
+  const data = join(dir, 'data');
+  const pass = join(dir, 'pass');
+  const wrong = join(dir, 'wrong');
+  writeFileSync(pass, 'correct horse', { mode: 0o600 });
+  writeFileSync(wrong, 'battery staple', { mode: 0o600 });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  const run = (args: string[]) => {
+    const r = spawnSync(
+      process.execPath,
+      [BIN, 'tls', 'ca', '--data-dir', data, '--json', ...args],
+      {
+        encoding: 'utf8',
+        env: { ...process.env, UKEY_AGENT_PASSPHRASE: '' },
+      },
+    );
+    return { status: r.status, json: JSON.parse(r.stdout.trim().split('\n').pop()!) };
+  };
+
+  it('creates the CA once and shows the same one after', () => {
+    const first = run(['--passphrase-file', pass]);
+    assert.equal(first.status, 0);
+    assert.equal(first.json.code, '0');
+    assert.equal(first.json.data.created, true);
+    assert.equal(first.json.data.caPath, join(data, 'tls', 'local-ca.pem'));
+    assert.match(readFileSync(first.json.data.caPath, 'utf8'), /BEGIN CERTIFICATE/);
+    const again = run(['--passphrase-file', pass]);
+    assert.equal(again.json.data.created, false);
+    assert.equal(again.json.data.caFingerprintSha256, first.json.data.caFingerprintSha256);
+  });
+
+  it('refuses a wrong passphrase with 1001 and keeps the CA', () => {
+    const before = readFileSync(join(data, 'tls', 'local-ca.pem'), 'utf8');
+    const r = run(['--passphrase-file', wrong]);
+    assert.notEqual(r.status, 0);
+    assert.equal(r.json.code, '1001');
+    assert.equal(readFileSync(join(data, 'tls', 'local-ca.pem'), 'utf8'), before);
+  });
+
+  it('is in the audit log as an operator action', () => {
+    const r = spawnSync(
+      process.execPath,
+      [BIN, 'audit', 'export', '--data-dir', data, '--format', 'jsonl'],
+      { encoding: 'utf8' },
+    );
+    const entries = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { interface: string; source: string });
+    assert.ok(
+      entries.some((e) => e.interface === 'tls.ca' && e.source === 'operator'),
+      r.stdout,
+    );
+  });
+});
