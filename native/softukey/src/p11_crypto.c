@@ -213,83 +213,99 @@ static CK_RV finish_sign(CK_RV rv, int computed)
     return rv;
 }
 
-CK_RV C_SignInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey)
+/* The session's sign or verify operation; CKR_OK only when it is active. Called under the lock. */
+static CK_RV active_op(CK_SESSION_HANDLE h, int sign, slot_t **sl, sigop_t **op)
+{
+    session_t *s;
+    CK_RV rv = session_get(h, &s, sl);
+    if (rv != CKR_OK)
+        return rv;
+    *op = sign ? &s->sign : &s->verify;
+    return (*op)->active ? CKR_OK : CKR_OPERATION_NOT_INITIALIZED;
+}
+
+static CK_RV op_init(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE k, int sign)
 {
     session_t *s;
     slot_t *sl;
-    CK_RV rv;
-    ENTER();
-    rv = session_get(hSession, &s, &sl);
+    CK_RV rv = session_get(h, &s, &sl);
     if (rv != CKR_OK)
-        RETURN(rv);
-    RETURN(sigop_init(s, sl, &s->sign, pMechanism, hKey, 1));
+        return rv;
+    return sigop_init(s, sl, sign ? &s->sign : &s->verify, m, k, sign);
+}
+
+/* C_SignUpdate / C_VerifyUpdate: one more part; a bad argument or a failure ends the operation. */
+static CK_RV op_update_part(sigop_t *op, CK_BYTE_PTR part, CK_ULONG len)
+{
+    CK_RV rv = CKR_OK;
+    if (!part && len) {
+        op_clear(op);
+        return CKR_ARGUMENTS_BAD;
+    }
+    op_update(op, part, len, &rv);
+    if (rv != CKR_OK)
+        op_clear(op);
+    return rv;
+}
+
+CK_RV C_SignInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey)
+{
+    ENTER();
+    RETURN(op_init(hSession, pMechanism, hKey, 1));
 }
 
 CK_RV C_Sign(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData, CK_ULONG ulDataLen, CK_BYTE_PTR pSignature,
              CK_ULONG_PTR pulSignatureLen)
 {
-    session_t *s;
     slot_t *sl;
+    sigop_t *op;
     CK_RV rv;
     int computed = 0;
     ENTER();
-    rv = session_get(hSession, &s, &sl);
+    rv = active_op(hSession, 1, &sl, &op);
     if (rv != CKR_OK)
         RETURN(rv);
-    if (!s->sign.active)
-        RETURN(CKR_OPERATION_NOT_INITIALIZED);
     if (!pulSignatureLen || (!pData && ulDataLen)) {
-        op_clear(&s->sign);
+        op_clear(op);
         RETURN(CKR_ARGUMENTS_BAD);
     }
-    if (s->sign.updated && !s->sign.have_sig)
+    if (op->updated && !op->have_sig)
         RETURN(CKR_OPERATION_ACTIVE);
-    rv = sign_out(sl, &s->sign, 1, pData, ulDataLen, pSignature, pulSignatureLen, &computed);
+    rv = sign_out(sl, op, 1, pData, ulDataLen, pSignature, pulSignatureLen, &computed);
     return finish_sign(rv, computed);
 }
 
 CK_RV C_SignUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pPart, CK_ULONG ulPartLen)
 {
-    session_t *s;
     slot_t *sl;
+    sigop_t *op;
     CK_RV rv;
     ENTER();
-    rv = session_get(hSession, &s, &sl);
+    rv = active_op(hSession, 1, &sl, &op);
     if (rv != CKR_OK)
         RETURN(rv);
-    if (!s->sign.active)
-        RETURN(CKR_OPERATION_NOT_INITIALIZED);
-    if (!pPart && ulPartLen) {
-        op_clear(&s->sign);
-        RETURN(CKR_ARGUMENTS_BAD);
-    }
-    if (s->sign.have_sig)
-        RETURN(CKR_OPERATION_ACTIVE);
-    rv = CKR_OK;
-    op_update(&s->sign, pPart, ulPartLen, &rv);
-    if (rv != CKR_OK)
-        op_clear(&s->sign);
-    RETURN(rv);
+    /* Bad arguments end the operation (op_update_part) before the state is looked at. */
+    if (op->have_sig && (pPart || !ulPartLen))
+        RETURN(CKR_OPERATION_ACTIVE); /* a one-shot signature was computed: no more parts */
+    RETURN(op_update_part(op, pPart, ulPartLen));
 }
 
 CK_RV C_SignFinal(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pSignature, CK_ULONG_PTR pulSignatureLen)
 {
-    session_t *s;
     slot_t *sl;
+    sigop_t *op;
     CK_RV rv;
     int computed = 0;
     ENTER();
-    rv = session_get(hSession, &s, &sl);
+    rv = active_op(hSession, 1, &sl, &op);
     if (rv != CKR_OK)
         RETURN(rv);
-    if (!s->sign.active)
-        RETURN(CKR_OPERATION_NOT_INITIALIZED);
     if (!pulSignatureLen) {
-        op_clear(&s->sign);
+        op_clear(op);
         RETURN(CKR_ARGUMENTS_BAD);
     }
-    s->sign.updated = 1;
-    rv = sign_out(sl, &s->sign, 0, NULL, 0, pSignature, pulSignatureLen, &computed);
+    op->updated = 1;
+    rv = sign_out(sl, op, 0, NULL, 0, pSignature, pulSignatureLen, &computed);
     return finish_sign(rv, computed);
 }
 
@@ -341,79 +357,53 @@ static CK_RV verify_do(sigop_t *op, int single, const unsigned char *data, CK_UL
 
 CK_RV C_VerifyInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey)
 {
-    session_t *s;
-    slot_t *sl;
-    CK_RV rv;
     ENTER();
-    rv = session_get(hSession, &s, &sl);
+    RETURN(op_init(hSession, pMechanism, hKey, 0));
+}
+
+/* C_Verify and C_VerifyFinal: check the arguments, verify, and end the operation either way. */
+static CK_RV verify_end(CK_SESSION_HANDLE h, int single, CK_BYTE_PTR data, CK_ULONG len, CK_BYTE_PTR sig,
+                        CK_ULONG siglen)
+{
+    slot_t *sl;
+    sigop_t *op;
+    CK_RV rv = active_op(h, 0, &sl, &op);
     if (rv != CKR_OK)
-        RETURN(rv);
-    RETURN(sigop_init(s, sl, &s->verify, pMechanism, hKey, 0));
+        return rv;
+    if ((single && !data && len) || !sig) {
+        op_clear(op);
+        return CKR_ARGUMENTS_BAD;
+    }
+    if (single && op->updated)
+        return CKR_OPERATION_ACTIVE;
+    rv = verify_do(op, single, data, len, sig, siglen);
+    op_clear(op);
+    return rv;
 }
 
 CK_RV C_Verify(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData, CK_ULONG ulDataLen, CK_BYTE_PTR pSignature,
                CK_ULONG ulSignatureLen)
 {
-    session_t *s;
-    slot_t *sl;
-    CK_RV rv;
     ENTER();
-    rv = session_get(hSession, &s, &sl);
-    if (rv != CKR_OK)
-        RETURN(rv);
-    if (!s->verify.active)
-        RETURN(CKR_OPERATION_NOT_INITIALIZED);
-    if ((!pData && ulDataLen) || !pSignature) {
-        op_clear(&s->verify);
-        RETURN(CKR_ARGUMENTS_BAD);
-    }
-    if (s->verify.updated)
-        RETURN(CKR_OPERATION_ACTIVE);
-    rv = verify_do(&s->verify, 1, pData, ulDataLen, pSignature, ulSignatureLen);
-    op_clear(&s->verify);
-    RETURN(rv);
+    RETURN(verify_end(hSession, 1, pData, ulDataLen, pSignature, ulSignatureLen));
 }
 
 CK_RV C_VerifyUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pPart, CK_ULONG ulPartLen)
 {
-    session_t *s;
     slot_t *sl;
+    sigop_t *op;
     CK_RV rv;
     ENTER();
-    rv = session_get(hSession, &s, &sl);
+    rv = active_op(hSession, 0, &sl, &op);
     if (rv != CKR_OK)
         RETURN(rv);
-    if (!s->verify.active)
-        RETURN(CKR_OPERATION_NOT_INITIALIZED);
-    if (!pPart && ulPartLen) {
-        op_clear(&s->verify);
-        RETURN(CKR_ARGUMENTS_BAD);
-    }
-    rv = CKR_OK;
-    op_update(&s->verify, pPart, ulPartLen, &rv);
-    if (rv != CKR_OK)
-        op_clear(&s->verify);
-    RETURN(rv);
+    RETURN(op_update_part(op, pPart, ulPartLen));
 }
 
 CK_RV C_VerifyFinal(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pSignature, CK_ULONG ulSignatureLen)
 {
-    session_t *s;
-    slot_t *sl;
-    CK_RV rv;
     ENTER();
-    rv = session_get(hSession, &s, &sl);
-    if (rv != CKR_OK)
-        RETURN(rv);
-    if (!s->verify.active)
-        RETURN(CKR_OPERATION_NOT_INITIALIZED);
-    if (!pSignature) {
-        op_clear(&s->verify);
-        RETURN(CKR_ARGUMENTS_BAD);
-    }
-    rv = verify_do(&s->verify, 0, NULL, 0, pSignature, ulSignatureLen);
-    op_clear(&s->verify);
-    RETURN(rv);
+    RETURN(verify_end(hSession, 0, NULL, 0, pSignature, ulSignatureLen));
 }
 
 CK_RV C_VerifyRecoverInit(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE k)
@@ -464,54 +454,62 @@ CK_RV C_DigestInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism)
     RETURN(CKR_OK);
 }
 
+/* The session with an active digest operation; CKR_OK only then. Called under the lock. */
+static CK_RV digest_session(CK_SESSION_HANDLE h, session_t **s)
+{
+    slot_t *sl;
+    CK_RV rv = session_get(h, s, &sl);
+    if (rv != CKR_OK)
+        return rv;
+    return (*s)->dig_active ? CKR_OK : CKR_OPERATION_NOT_INITIALIZED;
+}
+
+/* C_Digest and C_DigestFinal: the size query, then (one-shot: the data and) the final digest. */
+static CK_RV digest_end(session_t *s, int single, CK_BYTE_PTR data, CK_ULONG len, CK_BYTE_PTR out,
+                        CK_ULONG_PTR outlen)
+{
+    unsigned int l = 0;
+    CK_RV rv;
+    if (!outlen || (single && !data && len)) {
+        dig_clear(s);
+        return CKR_ARGUMENTS_BAD;
+    }
+    if (single && s->dig_updated)
+        return CKR_OPERATION_ACTIVE;
+    if (!out || *outlen < 32) {
+        rv = out ? CKR_BUFFER_TOO_SMALL : CKR_OK;
+        *outlen = 32;
+        return rv;
+    }
+    rv = (single && len && EVP_DigestUpdate(s->dig, data, len) != 1) ||
+                 EVP_DigestFinal_ex(s->dig, out, &l) != 1
+             ? CKR_GENERAL_ERROR
+             : CKR_OK;
+    *outlen = 32;
+    dig_clear(s);
+    return rv;
+}
+
 CK_RV C_Digest(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData, CK_ULONG ulDataLen, CK_BYTE_PTR pDigest,
                CK_ULONG_PTR pulDigestLen)
 {
     session_t *s;
-    slot_t *sl;
     CK_RV rv;
-    unsigned int l = 0;
     ENTER();
-    rv = session_get(hSession, &s, &sl);
+    rv = digest_session(hSession, &s);
     if (rv != CKR_OK)
         RETURN(rv);
-    if (!s->dig_active)
-        RETURN(CKR_OPERATION_NOT_INITIALIZED);
-    if (!pulDigestLen || (!pData && ulDataLen)) {
-        dig_clear(s);
-        RETURN(CKR_ARGUMENTS_BAD);
-    }
-    if (s->dig_updated)
-        RETURN(CKR_OPERATION_ACTIVE);
-    if (!pDigest) {
-        *pulDigestLen = 32;
-        RETURN(CKR_OK);
-    }
-    if (*pulDigestLen < 32) {
-        *pulDigestLen = 32;
-        RETURN(CKR_BUFFER_TOO_SMALL);
-    }
-    if ((ulDataLen && EVP_DigestUpdate(s->dig, pData, ulDataLen) != 1) ||
-        EVP_DigestFinal_ex(s->dig, pDigest, &l) != 1) {
-        dig_clear(s);
-        RETURN(CKR_GENERAL_ERROR);
-    }
-    *pulDigestLen = 32;
-    dig_clear(s);
-    RETURN(CKR_OK);
+    RETURN(digest_end(s, 1, pData, ulDataLen, pDigest, pulDigestLen));
 }
 
 CK_RV C_DigestUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pPart, CK_ULONG ulPartLen)
 {
     session_t *s;
-    slot_t *sl;
     CK_RV rv;
     ENTER();
-    rv = session_get(hSession, &s, &sl);
+    rv = digest_session(hSession, &s);
     if (rv != CKR_OK)
         RETURN(rv);
-    if (!s->dig_active)
-        RETURN(CKR_OPERATION_NOT_INITIALIZED);
     if (!pPart && ulPartLen) {
         dig_clear(s);
         RETURN(CKR_ARGUMENTS_BAD);
@@ -533,31 +531,12 @@ CK_RV C_DigestKey(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE k)
 CK_RV C_DigestFinal(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pDigest, CK_ULONG_PTR pulDigestLen)
 {
     session_t *s;
-    slot_t *sl;
     CK_RV rv;
-    unsigned int l = 0;
     ENTER();
-    rv = session_get(hSession, &s, &sl);
+    rv = digest_session(hSession, &s);
     if (rv != CKR_OK)
         RETURN(rv);
-    if (!s->dig_active)
-        RETURN(CKR_OPERATION_NOT_INITIALIZED);
-    if (!pulDigestLen) {
-        dig_clear(s);
-        RETURN(CKR_ARGUMENTS_BAD);
-    }
-    if (!pDigest) {
-        *pulDigestLen = 32;
-        RETURN(CKR_OK);
-    }
-    if (*pulDigestLen < 32) {
-        *pulDigestLen = 32;
-        RETURN(CKR_BUFFER_TOO_SMALL);
-    }
-    rv = EVP_DigestFinal_ex(s->dig, pDigest, &l) == 1 ? CKR_OK : CKR_GENERAL_ERROR;
-    *pulDigestLen = 32;
-    dig_clear(s);
-    RETURN(rv);
+    RETURN(digest_end(s, 0, NULL, 0, pDigest, pulDigestLen));
 }
 
 /* ---------------- key generation ---------------- */
