@@ -5,12 +5,18 @@
  *   batch throughput through the bridge (8 callers in parallel) vs a direct pkcs11js C_Sign loop.
  * The reference platform runs in a child process, as a remote platform would. Run once with the
  * software key at CPU speed and once with BENCH_DELAY_MS (a hardware UKey signs in tens of ms).
+ * Also prints the CPU each process spent per batch signature (what bounds throughput on 2 cores)
+ * and the SM2 backend. Env: BENCH_N (sequential), BENCH_BATCH, BENCH_CPU_PROFILE=file (the
+ * agent's V8 profile of the batch; `node --cpu-prof` profiles the platform child as well).
  */
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import * as p11 from 'pkcs11js';
-import { generateSm2KeyPair, sm2E } from '../../main/core/crypto/sm2';
+import { generateSm2KeyPair, sm2Backend, sm2E } from '../../main/core/crypto/sm2';
 import { sm2Spki, parseSpki } from '../../main/core/pki/keys';
 import { createPlatformClient } from '../../main/core/platform/platform-client';
 import { sm2RequestSigner } from '../../main/core/platform/request-signer';
@@ -51,7 +57,39 @@ const pct = (xs: number[], p: number): number => {
 };
 const ms = (x: number): string => x.toFixed(2).padStart(7) + ' ms';
 
+/** BENCH_CPU_PROFILE=file: a V8 CPU profile of the agent during the batch only. */
+async function startProfile(): Promise<(() => Promise<void>) | undefined> {
+  const file = process.env.BENCH_CPU_PROFILE;
+  if (!file) return undefined;
+  const session = new Session();
+  session.connect();
+  const post = (method: string): Promise<unknown> =>
+    new Promise((resolve, reject) =>
+      session.post(method, (err, res) => (err ? reject(err) : resolve(res))),
+    );
+  await post('Profiler.enable');
+  await post('Profiler.start');
+  return async () => {
+    const { profile } = (await post('Profiler.stop')) as { profile: unknown };
+    writeFileSync(file, JSON.stringify(profile));
+    session.disconnect();
+  };
+}
+
+/** A child's user+system CPU time in ms (Linux /proc; NaN elsewhere). */
+function childCpuMs(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in 1/100 s
+  } catch {
+    return NaN;
+  }
+}
+
 async function main(): Promise<void> {
+  const load0 = loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
   // 0: the software key is as fast as the CPU; set BENCH_DELAY_MS to sign as slowly as hardware.
   const delayMs = Number(process.env.BENCH_DELAY_MS ?? 0);
   process.env.SOFTUKEY_SIGN_DELAY_MS = String(delayMs);
@@ -83,6 +121,7 @@ async function main(): Promise<void> {
   const child = spawn(
     process.execPath,
     [
+      ...process.execArgv, // e.g. --cpu-prof profiles the platform too
       join(__dirname, 'platform-child.js'),
       tempDir('bench-platform'),
       JSON.stringify([
@@ -106,7 +145,9 @@ async function main(): Promise<void> {
     ukeySealFiling({ UKeyId: fx.serial, certNumber: cert.info.serialNumberHex }),
   );
   const signIds: string[] = [];
-  for (let i = 0; i < 2 * N + 20; i++) {
+  // The batch at CPU speed is long enough (~1-2 s) for the JIT to settle; at hardware speed N is.
+  const batch = Number(process.env.BENCH_BATCH ?? (delayMs > 0 ? N + 10 : 1000));
+  for (let i = 0; i < N + 10 + batch; i++) {
     const [s] = await webClient.querySeals({
       orgCode: '91110000MA00000001',
       sealType: '0',
@@ -117,11 +158,10 @@ async function main(): Promise<void> {
 
   const caller = generateSm2KeyPair();
   const callerSigner = sm2RequestSigner('bench-web', caller);
+  // As a registry holds it: built once, not per request.
+  const callerApp = { appId: 'bench-web', publicKey: sm2Spki(caller.publicKey), origins: [ORIGIN] };
   const apps = {
-    get: (id: string) =>
-      id === 'bench-web'
-        ? { appId: id, publicKey: sm2Spki(caller.publicKey), origins: [ORIGIN] }
-        : undefined,
+    get: (id: string) => (id === 'bench-web' ? callerApp : undefined),
     isOriginAllowed: (_id: string, o: string) => o === ORIGIN,
     isKnownOrigin: (o: string) => o === ORIGIN,
   };
@@ -179,18 +219,30 @@ async function main(): Promise<void> {
   const platformSeq = [...platformMs];
   // Throughput: 8 callers in parallel through the bridge vs a bare pkcs11js loop on the same key.
   const rest = bodies.slice(next);
+  const cpu0 = { agent: process.cpuUsage(), platform: childCpuMs(child.pid) };
+  platformMs.length = 0;
+  const profiler = await startProfile();
+  const batchMs: number[] = [];
   const t0 = process.hrtime.bigint();
   let done = 0;
   await Promise.all(
     Array.from({ length: 8 }, async () => {
       for (let b = rest.pop(); b; b = rest.pop()) {
+        const tb = process.hrtime.bigint();
         const r = await postJson(bridge.port, '/api/v1/ukey/sign', b, ORIGIN);
+        batchMs.push(Number(process.hrtime.bigint() - tb) / 1e6);
         if (r.json.code !== '0') throw new Error(`bridge answered ${r.json.code}`);
         done++;
       }
     }),
   );
   const bridgeRate = done / (Number(process.hrtime.bigint() - t0) / 1e9);
+  const agentCpu = process.cpuUsage(cpu0.agent);
+  await profiler?.();
+  const cpuPerSig = {
+    agent: (agentCpu.user + agentCpu.system) / 1000 / done,
+    platform: (childCpuMs(child.pid) - cpu0.platform) / done,
+  };
   await bridge.close();
   tokens.close();
 
@@ -230,6 +282,17 @@ async function main(): Promise<void> {
   );
   console.log(
     `\nbatch throughput: bridge ${bridgeRate.toFixed(0)} /s, direct pkcs11js loop ${directRate.toFixed(0)} /s, ratio ${(bridgeRate / directRate).toFixed(3)}   goal ≥ 0.5`,
+  );
+  console.log(
+    `  batch latency p50 ${pct(batchMs, 50).toFixed(2)} ms, of which platform p50 ${pct(platformMs, 50).toFixed(2)} ms`,
+  );
+  console.log(
+    `  CPU per batch signature: agent ${cpuPerSig.agent.toFixed(2)} ms (incl. token), platform ${cpuPerSig.platform.toFixed(2)} ms; direct loop ${(1000 / directRate).toFixed(2)} ms`,
+  );
+  console.log(
+    `  SM2 backend ${sm2Backend()}; load average before/after ${load0} / ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')} on ${cpus().length} cores`,
   );
 }
 

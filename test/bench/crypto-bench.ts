@@ -1,7 +1,7 @@
 /**
  * npm run bench:crypto — GM algorithm and token signing rates, measured side by side in one run:
  *   SM3: node:crypto path vs pure-JS path vs `openssl speed -evp sm3`
- *   SM2 software sign/verify (sm-crypto-v2 + our SM3) vs `openssl speed sm2`
+ *   SM2 software sign/verify, native addon and pure JS (sm-crypto-v2), vs `openssl speed sm2`
  *   token sign through the core (TokenService: queue, Z/e, DER) vs a direct pkcs11js C_Sign loop
  * Prints ratios; figures go to docs/BENCHMARKS.md.
  */
@@ -9,7 +9,15 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as p11 from 'pkcs11js';
 import { sm3 } from '../../main/core/crypto/sm3';
-import { generateSm2KeyPair, sm2E, sm2Sign, sm2Verify } from '../../main/core/crypto/sm2';
+import {
+  generateSm2KeyPair,
+  setSm2Backend,
+  sm2Backend,
+  sm2E,
+  sm2Sign,
+  sm2Verify,
+} from '../../main/core/crypto/sm2';
+import type { Sm2Backend } from '../../main/core/crypto/sm2';
 import { TokenService } from '../../main/core/token/token-service';
 import { parseSpki } from '../../main/core/pki/keys';
 import { makeSoftUKey } from '../helpers/dev-tokens';
@@ -71,20 +79,26 @@ async function main(): Promise<void> {
   const msg = Buffer.from('benchmark message');
   const sig = sm2Sign(kp, msg);
   const ossl = opensslSm2();
-  row(
-    'SM2 sign (software, JS)',
-    await rate(() => sm2Sign(kp, msg)),
-    ossl.sign,
-    'ops/s',
-    'openssl speed sm2 (sign)',
-  );
-  row(
-    'SM2 verify (software, JS)',
-    await rate(() => sm2Verify(kp.publicKey, msg, sig)),
-    ossl.verify,
-    'ops/s',
-    'openssl speed sm2 (verify)',
-  );
+  // Both SM2 backends: the native addon (plain Node) and pure JS (Electron, or no addon built).
+  const backends: Sm2Backend[] = sm2Backend() === 'native' ? ['native', 'js'] : ['js'];
+  for (const b of backends) {
+    setSm2Backend(b);
+    row(
+      `SM2 sign (software, ${b})`,
+      await rate(() => sm2Sign(kp, msg)),
+      ossl.sign,
+      'ops/s',
+      'openssl speed sm2 (sign)',
+    );
+    row(
+      `SM2 verify (software, ${b})`,
+      await rate(() => sm2Verify(kp.publicKey, msg, sig)),
+      ossl.verify,
+      'ops/s',
+      'openssl speed sm2 (verify)',
+    );
+  }
+  setSm2Backend(undefined);
 
   delete process.env.SOFTUKEY_SIGN_DELAY_MS;
   const fx = await makeSoftUKey('SUKBENCH1', 'Bench');

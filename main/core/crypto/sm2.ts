@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { ECDSASigValue } from '@peculiar/asn1-ecc';
 import { sm2 as smSm2 } from 'sm-crypto-v2';
 import { createSm3, sm3 } from './sm3';
 import type { GmBackend } from './sm3';
+import { nativeSm2, privateHandle, publicHandle } from './sm2-native';
+
+export { sm2Backend, setSm2Backend } from './sm2-native';
+export type { Sm2Backend } from './sm2-native';
 
 /** GB/T 32918.5 recommended curve parameters. */
 export const SM2_CURVE = {
@@ -26,6 +28,11 @@ const to32 = (v: bigint): Buffer => Buffer.from(v.toString(16).padStart(64, '0')
 const toBig = (b: Uint8Array): bigint =>
   b.length === 0 ? 0n : BigInt('0x' + Buffer.from(b).toString('hex'));
 
+/** a ‖ b ‖ xG ‖ yG, the curve's part of every Z. */
+const CURVE_BYTES = Buffer.concat(
+  [SM2_CURVE.a, SM2_CURVE.b, SM2_CURVE.gx, SM2_CURVE.gy].map((v) => to32(v)),
+);
+
 /** An SM2 public key as the uncompressed point 04‖x‖y (65 bytes). */
 export function normalisePublicPoint(point: Uint8Array): Buffer {
   const p = Buffer.from(point);
@@ -47,10 +54,7 @@ export function sm2Z(
   return createSm3(backend)
     .update(Buffer.from([(bits >> 8) & 0xff, bits & 0xff]))
     .update(idBytes)
-    .update(to32(SM2_CURVE.a))
-    .update(to32(SM2_CURVE.b))
-    .update(to32(SM2_CURVE.gx))
-    .update(to32(SM2_CURVE.gy))
+    .update(CURVE_BYTES)
     .update(pub.subarray(1))
     .digest();
 }
@@ -68,22 +72,55 @@ export function sm2E(
 /** DER SEQUENCE { r, s } from a raw 64-byte r‖s, as vendors differ in which they return. */
 export function rawToDer(raw: Uint8Array): Buffer {
   if (raw.length !== 64) throw new Error('raw SM2 signature must be 64 bytes');
-  const sig = new ECDSASigValue();
-  sig.r = intBytes(raw.subarray(0, 32));
-  sig.s = intBytes(raw.subarray(32));
-  return Buffer.from(AsnConvert.serialize(sig));
+  const r = derInteger(raw.subarray(0, 32));
+  const s = derInteger(raw.subarray(32));
+  // At most 2 × 35 content bytes: the short length form always suffices.
+  return Buffer.concat([Buffer.from([0x30, r.length + s.length]), r, s]);
 }
 
-/** Raw 64-byte r‖s from DER; throws on anything that is not a well-formed SEQUENCE of two INTEGERs. */
+/** INTEGER TLV of an unsigned big-endian value: minimal, with a 00 when the top bit is set. */
+function derInteger(v: Uint8Array): Buffer {
+  let i = 0;
+  while (i < v.length - 1 && v[i] === 0) i++;
+  const pad = v[i]! & 0x80 ? 1 : 0;
+  const out = Buffer.alloc(2 + pad + v.length - i);
+  out[0] = 0x02;
+  out[1] = pad + v.length - i;
+  out.set(v.subarray(i), 2 + pad);
+  return out;
+}
+
+/**
+ * Raw 64-byte r‖s from DER; throws on anything that is not a canonical (minimal, short-form)
+ * SEQUENCE of exactly two positive INTEGERs below n.
+ */
 export function derToRaw(der: Uint8Array): Buffer {
-  const sig = AsnConvert.parse(Buffer.from(der), ECDSASigValue);
-  const r = toBig(new Uint8Array(sig.r));
-  const s = toBig(new Uint8Array(sig.s));
+  const d = Buffer.from(der.buffer, der.byteOffset, der.byteLength);
+  if (d.length < 8 || d[0] !== 0x30 || d[1] !== d.length - 2)
+    throw new Error('SM2 signature is not canonical DER');
+  const out = Buffer.alloc(64);
+  let at = 2;
+  for (const half of [0, 32]) {
+    if (at + 2 > d.length || d[at] !== 0x02) throw new Error('SM2 signature is not canonical DER');
+    const len = d[at + 1]!;
+    const start = at + 2;
+    at = start + len;
+    if (len === 0 || len > 33 || at > d.length)
+      throw new Error('SM2 signature is not canonical DER');
+    if (d[start]! & 0x80) throw new Error('SM2 signature out of range'); // negative
+    // Minimal: a leading 00 only to keep a set top bit clear.
+    if (d[start] === 0 && (len === 1 || !(d[start + 1]! & 0x80)))
+      throw new Error('SM2 signature is not canonical DER');
+    const value = d.subarray(d[start] === 0 ? start + 1 : start, at);
+    if (value.length > 32) throw new Error('SM2 signature out of range');
+    out.set(value, half + 32 - value.length);
+  }
+  if (at !== d.length) throw new Error('SM2 signature is not canonical DER');
+  const r = toBig(out.subarray(0, 32));
+  const s = toBig(out.subarray(32));
   if (r <= 0n || r >= SM2_CURVE.n || s <= 0n || s >= SM2_CURVE.n)
     throw new Error('SM2 signature out of range');
-  const reencoded = rawToDer(Buffer.concat([to32(r), to32(s)]));
-  if (!reencoded.equals(Buffer.from(der))) throw new Error('SM2 signature is not canonical DER');
-  return Buffer.concat([to32(r), to32(s)]);
+  return out;
 }
 
 /** Either encoding in, DER out (some modules answer raw, some DER). */
@@ -91,14 +128,6 @@ export function normaliseSignatureToDer(sig: Uint8Array): Buffer {
   if (sig.length === 64) return rawToDer(sig);
   derToRaw(sig);
   return Buffer.from(sig);
-}
-
-function intBytes(v: Uint8Array): ArrayBuffer {
-  let i = 0;
-  while (i < v.length - 1 && v[i] === 0) i++;
-  let bytes = Buffer.from(v.subarray(i));
-  if (bytes[0]! & 0x80) bytes = Buffer.concat([Buffer.from([0]), bytes]);
-  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer;
 }
 
 /** A software SM2 key: the platform's key, the agent's app identity, the demo CA. Never a UKey's. */
@@ -116,6 +145,8 @@ export function generateSm2KeyPair(): Sm2KeyPair {
 
 export function sm2KeyPairFromPrivate(d: Uint8Array): Sm2KeyPair {
   if (d.length !== 32) throw new Error('SM2 private key must be 32 bytes');
+  const native = nativeSm2();
+  if (native) return { privateKey: Buffer.from(d), publicKey: native.publicFromPrivate(d) };
   const pubHex = smSm2.getPublicKeyFromPrivateKey(Buffer.from(d).toString('hex'));
   return { privateKey: Buffer.from(d), publicKey: Buffer.from(pubHex, 'hex') };
 }
@@ -123,6 +154,9 @@ export function sm2KeyPairFromPrivate(d: Uint8Array): Sm2KeyPair {
 /** Signs a precomputed e (32 bytes); answers DER. */
 export function sm2SignDigest(privateKey: Uint8Array, e: Uint8Array): Buffer {
   if (e.length !== 32) throw new Error('SM2 digest must be 32 bytes');
+  if (privateKey.length !== 32) throw new Error('SM2 private key must be 32 bytes');
+  const native = nativeSm2();
+  if (native) return native.signDigest(privateHandle(native, privateKey), e);
   const hex = smSm2.doSignature(Buffer.from(e), Buffer.from(privateKey).toString('hex'), {
     der: true,
     hash: false,
@@ -138,6 +172,23 @@ export function sm2Sign(
   backend?: GmBackend,
 ): Buffer {
   return sm2SignDigest(key.privateKey, sm2E(key.publicKey, message, id, backend));
+}
+
+/**
+ * sm2Sign off the event loop when the native backend is in use (a busy bridge signs a platform
+ * request per call); the JS backend signs in place.
+ */
+export async function sm2SignAsync(
+  key: Sm2KeyPair,
+  message: Uint8Array,
+  id?: string,
+  backend?: GmBackend,
+): Promise<Buffer> {
+  const native = nativeSm2();
+  const e = sm2E(key.publicKey, message, id, backend);
+  if (!native) return sm2SignDigest(key.privateKey, e);
+  if (key.privateKey.length !== 32) throw new Error('SM2 private key must be 32 bytes');
+  return native.signDigestAsync(privateHandle(native, key.privateKey), e);
 }
 
 type PrecomputedPoint = ReturnType<typeof smSm2.precomputePublicKey>;
@@ -170,6 +221,10 @@ export function sm2VerifyDigest(
     const r = toBig(raw.subarray(0, 32));
     const s = toBig(raw.subarray(32));
     if (r <= 0n || r >= SM2_CURVE.n || s <= 0n || s >= SM2_CURVE.n) return false;
+    if (e.length !== 32) return false;
+    const native = nativeSm2();
+    if (native)
+      return native.verifyDigest(publicHandle(native, normalisePublicPoint(publicPoint)), e, raw);
     return smSm2.doVerifySignature(
       Buffer.from(e),
       raw.toString('hex'),

@@ -1,7 +1,7 @@
 // RequestSigners for the usual key holders: a software SM2 key, a software RSA key, or any
 // SignatureProvider (a UKey key behind PKCS #11).
 import type { KeyObject } from 'node:crypto';
-import { sm2Sign } from '../crypto/sm2';
+import { sm2SignAsync } from '../crypto/sm2';
 import type { Sm2KeyPair } from '../crypto/sm2';
 import { softwareRsaProvider } from '../pki/signer';
 import type { SignatureProvider } from '../pki/signer';
@@ -17,7 +17,8 @@ export function requestSignerFromProvider(
 }
 
 export function sm2RequestSigner(appId: string, key: Sm2KeyPair): RequestSigner {
-  return { appId, sign: async (canonical) => sm2Sign(key, canonical) };
+  // Off the event loop: the bridge signs one platform request per JSAPI signature.
+  return { appId, sign: (canonical) => sm2SignAsync(key, canonical) };
 }
 
 export function rsaRequestSigner(appId: string, privateKey: KeyObject): RequestSigner {

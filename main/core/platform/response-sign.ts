@@ -22,13 +22,26 @@ export function signResponseBody(body: Uint8Array, key: Sm2KeyPair): string {
  * (DER), a certificate (DER), or PEM text of either. 1001 for anything else or a non-SM2 key.
  */
 export function platformPublicPoint(trust: PlatformTrust): Buffer {
+  // Clients resolve it per response: parsing a certificate each time cost more than the SM2 verify.
+  const memoKey = typeof trust === 'string' ? trust : Buffer.from(trust).toString('latin1');
+  const memo = trustMemo.get(memoKey);
+  if (memo) return Buffer.from(memo);
+  const point = resolvePlatformPoint(trust);
+  if (trustMemo.size >= 16) trustMemo.delete(trustMemo.keys().next().value!);
+  trustMemo.set(memoKey, point);
+  return Buffer.from(point);
+}
+
+const trustMemo = new Map<string, Buffer>();
+
+function resolvePlatformPoint(trust: PlatformTrust): Buffer {
   const bytes = typeof trust === 'string' ? Buffer.from(trust, 'latin1') : Buffer.from(trust);
   if (bytes.subarray(0, 64).toString('latin1').includes('-----BEGIN')) {
     const text = bytes.toString('latin1');
     const der = text.includes('-----BEGIN CERTIFICATE-----')
       ? pemToDer(text, 'CERTIFICATE')
       : pemToDer(text, 'PUBLIC KEY');
-    return platformPublicPoint(der);
+    return resolvePlatformPoint(der);
   }
   if (typeof trust === 'string') throw badParam('platform key text is not PEM');
   if ((bytes.length === 65 && bytes[0] === 0x04) || bytes.length === 64)
