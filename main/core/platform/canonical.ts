@@ -4,6 +4,7 @@ import { AgentError, badParam } from '../../common/errors';
 import { ResultCode } from '../../common/codes';
 import { sm2Verify } from '../crypto/sm2';
 import { parseSpki, pemToDer, verifyWithSpki } from '../pki/keys';
+import type { SpkiInfo } from '../pki/keys';
 
 /**
  * Whoever signs requests for an app. `sign` gets the canonical string's UTF-8 bytes and answers SM2
@@ -86,13 +87,29 @@ export function spkiFrom(publicKey: Uint8Array | string): Buffer {
  * with SHA-256. False for a bad or malformed signature; 1001 for an unusable key or unsignable
  * fields.
  */
+// Callers' keys repeat on every request: decode each SPKI once (the DER is the key, so the cache
+// can never answer for another key). Bounded: the oldest entry goes first.
+const SPKI_CACHE_MAX = 256;
+const spkiCache = new Map<string, SpkiInfo>();
+
+function cachedSpki(spki: Buffer): SpkiInfo {
+  const key = spki.toString('base64');
+  let info = spkiCache.get(key);
+  if (!info) {
+    info = parseSpki(spki);
+    if (spkiCache.size >= SPKI_CACHE_MAX) spkiCache.delete(spkiCache.keys().next().value!);
+    spkiCache.set(key, info);
+  }
+  return info;
+}
+
 export function verifyRequestSign(
   fields: Record<string, unknown>,
   sign: string,
   publicKey: Uint8Array | string,
 ): boolean {
   const spki = spkiFrom(publicKey);
-  const info = parseSpki(spki);
+  const info = cachedSpki(spki);
   const message = Buffer.from(canonicalString(fields), 'utf8');
   const signature = strictBase64(sign);
   if (!signature) return false;
