@@ -15,6 +15,10 @@ const browserOnlyGlobals = [
   'alert',
 ];
 
+const RAW_IPC =
+  'Raw ipcMain/ipcRenderer only in main/desktop/ipc-router.ts and main/preload/preload.ts: use the typed operator channels.';
+const IPC_NAMES = '/^(ipcMain|ipcRenderer)$/';
+
 export default tseslint.config(
   {
     ignores: [
@@ -50,6 +54,40 @@ export default tseslint.config(
       ],
       '@typescript-eslint/consistent-type-imports': 'error',
       eqeqeq: ['error', 'always', { null: 'ignore' }],
+    },
+  },
+  {
+    // Raw Electron IPC only in the two typed doors: the router (main) and the preload (renderer).
+    // Everything else goes through the operator channel map (main/common/ipc-channels.ts).
+    files: ['**/*.ts', '**/*.tsx', '**/*.mjs', '**/*.js'],
+    ignores: ['main/desktop/ipc-router.ts', 'main/preload/preload.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        ...['electron', 'electron/main', 'electron/renderer', 'electron/common'].map((name) => ({
+          name,
+          importNames: ['ipcMain', 'ipcRenderer'],
+          message: RAW_IPC,
+        })),
+      ],
+      'no-restricted-syntax': [
+        'error',
+        {
+          // ipcMain.handle(...), ipcRenderer.send(...)
+          selector: `CallExpression > MemberExpression.callee > Identifier.object[name=${IPC_NAMES}]`,
+          message: RAW_IPC,
+        },
+        {
+          // electron.ipcMain.on(...), e.ipcRenderer.invoke(...)
+          selector: `CallExpression > MemberExpression.callee > MemberExpression.object > Identifier.property[name=${IPC_NAMES}]`,
+          message: RAW_IPC,
+        },
+        {
+          // const { ipcMain } = require('electron')
+          selector: `VariableDeclarator > ObjectPattern > Property > Identifier.key[name=${IPC_NAMES}]`,
+          message: RAW_IPC,
+        },
+      ],
     },
   },
   {

@@ -7,6 +7,7 @@ bash scripts/setup.sh
 echo "== lint"
 npx eslint .
 npx prettier --check . >/dev/null
+node scripts/electronegativity.mjs
 echo "== native: software UKey tests, interop with OpenSSL and pkcs11-tool, valgrind"
 make -s -C native/softukey test
 make -s -C native/softukey interop

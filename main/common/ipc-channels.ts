@@ -104,6 +104,20 @@ export const obj =
     return out as Out<S>;
   };
 
+/**
+ * One of several object shapes, chosen by a field only that shape has (e.g. `path` | `stagedId`):
+ * exactly one shape's key must be present.
+ */
+export const variant =
+  <T>(...options: [key: string, shape: Validator<T>][]): Validator<T> =>
+  (v, path) => {
+    if (!isPlainObject(v)) throw badParam(`${path} must be an object`);
+    const hits = options.filter(([k]) => v[k] !== undefined);
+    if (hits.length !== 1)
+      throw badParam(`${path} needs exactly one of ${options.map(([k]) => k).join(', ')}`);
+    return hits[0]![1](v, path);
+  };
+
 /** A flat record of short strings and finite numbers (platform forms the main process re-checks). */
 export const flatRecord =
   (maxKeys: number): Validator<Record<string, string | number>> =>
@@ -132,6 +146,15 @@ const sealCode = str(64);
 const origin = str(512);
 const requestId = str(128);
 const localPath = str(4096);
+/** The staging area's ids: 32 hex characters. */
+const stagedId: Validator<string> = (v, path) => {
+  if (typeof v !== 'string' || !/^[0-9a-f]{32}$/.test(v))
+    throw badParam(`${path} is not a staged file id`);
+  return v;
+};
+const filename = str(255);
+/** A document sent inline (PDFs up to ~700 KB; larger ones go through staging). */
+const contentBase64 = str(1024 * 1024 - 4096);
 const jobId = int(1, Number.MAX_SAFE_INTEGER);
 const time = int(0, 8_640_000_000_000_000);
 /** PEM text or base64 DER; the service parses it. */
@@ -163,12 +186,21 @@ const VALIDATORS: Validators = {
   'keys.csr': obj({ ukeyId, keyLabel: label, subject: str(1024) }),
   'keys.importCert': obj({ ukeyId, certificate: binaryText, keyLabel: optional(label) }),
   'keys.delete': obj({ ukeyId, label }),
+  'keys.exportCert': obj({
+    ukeyId,
+    keyId: optional(str(256)),
+    sha256: optional(str(64, 64)),
+  }),
   'keys.changePin': obj({ ukeyId }),
   'keys.unblockPin': obj({ ukeyId }),
+
+  'pins.pending': none,
+  'pins.answer': obj({ requestId, pin: optional(str(64)), cancel: optional(bool) }),
 
   'seals.query': obj({
     orgCode: str(64),
     sealType: oneOf('0', '01', '02', '03', '04', '05', '06', '07', '08'),
+    certType: optional(oneOf(0, 1, 2)),
     certNumber: optional(str(128)),
     UKeyId: optional(ukeyId),
   }),
@@ -205,15 +237,32 @@ const VALIDATORS: Validators = {
   'apps.revoke': obj({ appId }),
 
   'relay.list': none,
-  'relay.upload': obj({ localPath }),
-  'relay.download': obj({ fileId: str(256), localPath }),
+  'relay.upload': variant<OperatorRequest<'relay.upload'>>(
+    ['localPath', obj({ localPath })],
+    ['stagedId', obj({ stagedId })],
+  ),
+  'relay.download': obj({ fileId: str(256), localPath: optional(localPath) }),
   'relay.pause': obj({ jobId }),
   'relay.resume': obj({ jobId }),
   'relay.cancel': obj({ jobId }),
 
-  'documents.verify': obj({ path: localPath }),
+  'documents.verify': variant<OperatorRequest<'documents.verify'>>(
+    ['path', obj({ path: localPath })],
+    ['stagedId', obj({ stagedId })],
+    ['contentBase64', obj({ contentBase64, filename })],
+  ),
 
-  'cloud.apply': obj({ sealCode, docHash: str(128), hashType: oneOf(1, 2, 3, 4) }),
+  'cloud.apply': obj({
+    sealCode,
+    orgCode: str(64),
+    mobile: str(32),
+    credentNo: str(64),
+    docHash: str(4096),
+    hashType: oneOf(1, 2, 3, 4),
+    format: optional(oneOf('P1', 'P7')),
+    name: optional(str(128)),
+    idCard: optional(str(64)),
+  }),
   'cloud.result': obj({ requestId }),
   'cloud.sign': obj({ requestId }),
 
@@ -244,6 +293,9 @@ const EVENTS: { [E in OperatorEvent]: true } = {
   'approval.requested': true,
   'approval.resolved': true,
   'relay.progress': true,
+  'relay.state': true,
+  'pin.requested': true,
+  'pin.resolved': true,
 };
 export const OPERATOR_EVENTS = Object.freeze(Object.keys(EVENTS) as OperatorEvent[]);
 

@@ -1,6 +1,6 @@
 /**
- * The one operator API: what the desktop renderer (over IPC) and, later, the headless console (over
- * the loopback channel) may ask of the agent. Types only. Every value is JSON-safe (no Buffer, no
+ * The one operator API: what the desktop renderer (over IPC) and the headless console (over the
+ * authenticated loopback channel, `serve --console`) may ask of the agent. Types only. Every value is JSON-safe (no Buffer, no
  * Date: binary is base64 or PEM, times are ms since the epoch) so both transports carry it as is.
  */
 import type { ResultCode } from './codes';
@@ -50,12 +50,37 @@ export interface KeyPairView {
 
 export type KeyGenAlgorithmName = 'sm2' | 'rsa2048' | 'ec-p256';
 
+/** A PIN the agent needs now (the console asks it in the web UI; Electron in its PIN window). */
+export interface PinPromptView {
+  requestId: string;
+  ukeyId: string;
+  tokenLabel: string;
+  kind: 'user' | 'so' | 'new-user' | 'new-so';
+  /** Tries left before the key locks, when the key tells. */
+  triesLeft?: number;
+  /** What the PIN is for, in words the signer understands. */
+  reason: string;
+  /** The previous PIN given for this key was wrong. */
+  previousAttemptFailed?: boolean;
+  /** When the prompt is cancelled if unanswered (ms). */
+  expiresAt: number;
+}
+
+export interface PinAnswerInput {
+  requestId: string;
+  /** The PIN; absent only with cancel. */
+  pin?: string;
+  cancel?: boolean;
+}
+
 // ── seals (central platform) ───────────────────────────────────────────────────────────────────
 
 export interface SealQuery {
   orgCode: string;
   /** '0' = every type. */
   sealType: string;
+  /** 0 every kind (default), 1 UKey seals, 2 cloud seals. */
+  certType?: 0 | 1 | 2;
   certNumber?: string;
   UKeyId?: string;
 }
@@ -68,13 +93,26 @@ export interface SealView {
   state: number;
   UKeyId: string;
   sealInvalidTime: string;
+  /** 1 UKey certificate, 2 cloud certificate. */
+  certType: 1 | 2;
   /** Base64 seal image. */
   moulageData?: string;
+}
+
+/** What seals.file / seals.setState answer: the platform's answer, or still queued in the outbox. */
+export interface SealOperationView {
+  outboxId: number;
+  /** 'pending': not delivered yet (the platform was unreachable); the agent keeps retrying. */
+  status: 'delivered' | 'pending';
+  /** The filed seal's code (seals.file, once delivered). */
+  sealCode?: string;
+  lastError?: string;
 }
 
 export interface OutboxItemView {
   id: number;
   kind: string;
+  /** 'pending' | 'delivered' | 'failed'. */
   state: string;
   attempts: number;
   lastError?: string;
@@ -191,41 +229,99 @@ export interface RelayProgressView {
 
 // ── documents & cloud signing ──────────────────────────────────────────────────────────────────
 
+/** The document to verify: a local path (Electron), a staged upload, or the bytes themselves. */
+export type DocumentSource =
+  { path: string } | { stagedId: string } | { contentBase64: string; filename: string };
+
+/** One step of checking one signature (seed 004 table 28), as the platform answered it. */
+export interface VerifyStepView {
+  /** 当前验证环节: the step's name. */
+  step: string;
+  /** 提示: what was found (Simplified Chinese). */
+  hint: string;
+  passed: boolean;
+}
+
+/** One signature in the document (seed 004 table 27); unknown values are ''. */
 export interface DocumentSignatureView {
-  fieldName?: string;
-  signer: string;
-  signedAt?: number;
-  /** The signature covers the bytes it claims and its value verifies. */
-  intact: boolean;
-  /** The revision signed is the whole document (nothing appended after it). */
-  coversWholeDocument: boolean;
-  chainTrusted: boolean;
-  problems: string[];
+  sealCode: string;
+  sealType: string;
+  /** yyyy-MM-dd HH:mm:ss, China Standard Time. */
+  signTime: string;
+  provider: string;
+  certIssuer: string;
+  certOwner: string;
+  certSn: string;
+  certValidStart: string;
+  certValidEnd: string;
+  /** The seal image, base64 ('' when unknown). */
+  sealPicBase64: string;
+  /** Every step passed. */
+  passed: boolean;
+  steps: VerifyStepView[];
+}
+
+/** The platform's verdict on a document (seed 004 §6.4 tables 26–28). */
+export interface DocumentVerifyView {
+  fileName: string;
+  fileSize: number;
+  signCount: number;
+  /** True only when there is at least one signature and every step of every one passed. */
+  verifyResult: boolean;
+  signatures: DocumentSignatureView[];
 }
 
 export interface CloudApplyInput {
   sealCode: string;
-  /** Document digest, base64. */
+  /** The seal's organisation (the agent fetches a fresh signId with it). */
+  orgCode: string;
+  /** The holder's telephone number: the confirmation code goes there. */
+  mobile: string;
+  /** The holder's ID number (credentNo of the sign call). */
+  credentNo: string;
+  /** P7: the document's SM3 digest; P1: the bytes to sign. Base64. */
   docHash: string;
+  /** 4 = SM3 (the only one an SM2 cloud key signs with). */
   hashType: 1 | 2 | 3 | 4;
+  /** Default 'P7'. */
+  format?: 'P1' | 'P7';
+  name?: string;
+  idCard?: string;
 }
 
 export interface CloudApplyView {
   requestId: string;
-  /** What the signer scans or opens to confirm on their phone. */
-  confirmUrl?: string;
-  expiresAt?: number;
+  /** The platform's page where the holder confirms: show it as a QR code and a link. */
+  authUrl: string;
+  /** Same as authUrl (kept for the first UI drafts). */
+  confirmUrl: string;
+  /** 'H5' or 'PC'. */
+  clientType: string;
+  /** When the agent forgets this application (ms). */
+  expiresAt: number;
 }
 
 export interface CloudResultView {
   requestId: string;
   state: 'pending' | 'confirmed' | 'rejected' | 'expired';
+  /** Why, for 'rejected' / 'expired'. */
+  message?: string;
 }
 
 export interface CloudSignView {
   requestId: string;
-  /** Base64 signature (P1) or CMS (P7). */
+  format: 'P1' | 'P7';
+  /** Base64 DER: SM2 signature (P1) or CMS ContentInfo (P7). */
   signature: string;
+}
+
+// ── staging (console uploads) ──────────────────────────────────────────────────────────────────
+
+/** A file the browser uploaded with PUT /operator/stage (the console has no local paths). */
+export interface StagedFileView {
+  stagedId: string;
+  name: string;
+  size: number;
 }
 
 // ── audit & settings ───────────────────────────────────────────────────────────────────────────
@@ -303,13 +399,23 @@ export interface OperatorMethods {
   'keys.csr': M<{ ukeyId: string; keyLabel: string; subject: string }, { pem: string }>;
   'keys.importCert': M<{ ukeyId: string; certificate: string; keyLabel?: string }, CertificateView>;
   'keys.delete': M<{ ukeyId: string; label: string }, { deleted: number }>;
-  /** The PINs are asked by the agent's own PIN window, never carried in this request. */
+  /** A certificate as PEM, for saving: by keyId, or by its SHA-256 when a key has several. */
+  'keys.exportCert': M<
+    { ukeyId: string; keyId?: string; sha256?: string },
+    { pem: string; filename: string }
+  >;
+  /** The PINs are asked by the agent's own PIN prompt (pin.requested), never carried here. */
   'keys.changePin': M<{ ukeyId: string }, null>;
   'keys.unblockPin': M<{ ukeyId: string }, null>;
 
+  /** PIN prompts waiting for an answer (after a reload of the UI). */
+  'pins.pending': M<NoFields, PinPromptView[]>;
+  /** Answers a pin.requested prompt (or cancels it). */
+  'pins.answer': M<PinAnswerInput, null>;
+
   'seals.query': M<SealQuery, SealView[]>;
-  'seals.file': M<{ filing: Record<string, string | number> }, { sealCode: string }>;
-  'seals.setState': M<{ sealCode: string; state: 1 | 3 | 4 }, null>;
+  'seals.file': M<{ filing: Record<string, string | number> }, SealOperationView>;
+  'seals.setState': M<{ sealCode: string; state: 1 | 3 | 4 }, SealOperationView>;
   'outbox.list': M<NoFields, OutboxItemView[]>;
 
   'approvals.pending': M<NoFields, PendingApprovalView[]>;
@@ -330,13 +436,15 @@ export interface OperatorMethods {
   'apps.revoke': M<{ appId: string }, TrustedAppView>;
 
   'relay.list': M<NoFields, RelayJobView[]>;
-  'relay.upload': M<{ localPath: string }, RelayJobView>;
-  'relay.download': M<{ fileId: string; localPath: string }, RelayJobView>;
+  /** A local path (Electron) or a staged upload (console). */
+  'relay.upload': M<{ localPath: string } | { stagedId: string }, RelayJobView>;
+  /** Without localPath the file goes to the agent's downloads folder (GET /operator/download/<jobId>). */
+  'relay.download': M<{ fileId: string; localPath?: string }, RelayJobView>;
   'relay.pause': M<{ jobId: number }, RelayJobView>;
   'relay.resume': M<{ jobId: number }, RelayJobView>;
   'relay.cancel': M<{ jobId: number }, RelayJobView>;
 
-  'documents.verify': M<{ path: string }, DocumentSignatureView[]>;
+  'documents.verify': M<DocumentSource, DocumentVerifyView>;
 
   'cloud.apply': M<CloudApplyInput, CloudApplyView>;
   'cloud.result': M<{ requestId: string }, CloudResultView>;
@@ -366,6 +474,9 @@ export interface OperatorEvents {
   'approval.requested': PendingApprovalView;
   'approval.resolved': { requestId: string; decision: 'approved' | 'declined' | 'timeout' };
   'relay.progress': RelayProgressView;
+  'relay.state': RelayJobView;
+  'pin.requested': PinPromptView;
+  'pin.resolved': { requestId: string; outcome: 'answered' | 'cancelled' | 'timeout' };
 }
 
 export type OperatorEvent = keyof OperatorEvents;

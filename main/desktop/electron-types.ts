@@ -38,6 +38,7 @@ export interface WebPreferences {
   spellcheck: false;
   navigateOnDragDrop: false;
   safeDialogs: true;
+  disableBlinkFeatures: 'Auxclick';
   preload: string;
 }
 
@@ -120,7 +121,8 @@ export interface ContextBridgeLike {
 export interface MenuItemTemplate {
   id?: string;
   label?: string;
-  type?: 'normal' | 'separator';
+  type?: 'normal' | 'separator' | 'checkbox';
+  checked?: boolean;
   enabled?: boolean;
   click?: () => void;
 }

@@ -25,9 +25,12 @@ interface Source<Events extends Record<string, unknown[]>> {
 
 export interface AgentEventSources {
   tokens: Source<{ inserted: [{ ukeyId: string }]; removed: [{ ukeyId: string }] }>;
+  /** The approval host: requests and PIN prompts. */
   approvals: Source<{
     'approval.requested': [OperatorEvents['approval.requested']];
     'approval.resolved': [OperatorEvents['approval.resolved']];
+    'pin.requested': [OperatorEvents['pin.requested']];
+    'pin.resolved': [OperatorEvents['pin.resolved']];
   }>;
   relay?: Source<{ progress: [OperatorEvents['relay.progress']] }>;
 }
@@ -40,17 +43,23 @@ export function forwardAgentEvents(publish: Publish, s: AgentEventSources): () =
     publish('approval.requested', v);
   const resolved = (v: OperatorEvents['approval.resolved']): void =>
     publish('approval.resolved', v);
+  const pinRequested = (v: OperatorEvents['pin.requested']): void => publish('pin.requested', v);
+  const pinResolved = (v: OperatorEvents['pin.resolved']): void => publish('pin.resolved', v);
   const progress = (p: OperatorEvents['relay.progress']): void => publish('relay.progress', p);
   s.tokens.on('inserted', inserted);
   s.tokens.on('removed', removed);
   s.approvals.on('approval.requested', requested);
   s.approvals.on('approval.resolved', resolved);
+  s.approvals.on('pin.requested', pinRequested);
+  s.approvals.on('pin.resolved', pinResolved);
   s.relay?.on('progress', progress);
   return () => {
     s.tokens.off('inserted', inserted);
     s.tokens.off('removed', removed);
     s.approvals.off('approval.requested', requested);
     s.approvals.off('approval.resolved', resolved);
+    s.approvals.off('pin.requested', pinRequested);
+    s.approvals.off('pin.resolved', pinResolved);
     s.relay?.off('progress', progress);
   };
 }

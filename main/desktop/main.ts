@@ -4,6 +4,7 @@
  * single-instance lock, secure session and window factory, the desktop approval host, the agent,
  * the operator service behind the IPC router, the tray. Logic belongs in those modules, not here.
  */
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { AgentError } from '../common/errors';
@@ -11,8 +12,10 @@ import { ResultCode } from '../common/codes';
 import { createAgent } from '../core/agent';
 import type { Agent } from '../core/agent';
 import { DesktopHost } from './approval-host';
-import type { ApprovalAnswer } from './approval-host';
+import type { WindowHandle } from './approval-host';
 import { resolveAppAsset } from './app-protocol';
+import { followAutostartSetting, setAutostart, startedHidden } from './autostart';
+import type { LoginItemApp } from './autostart';
 import type {
   AppLike,
   BrowserWindowCtor,
@@ -26,15 +29,16 @@ import type {
 } from './electron-types';
 import { createEventPublisher, forwardAgentEvents } from './event-publisher';
 import { registerOperatorIpc } from './ipc-router';
-import { createOperatorService } from './operator-service';
+import { notifyKeyEvents } from './key-notifications';
+import { createOperatorService } from '../core/operator/operator-service';
 import { APP_ORIGIN, APP_SCHEME } from './renderer-origin';
 import { acquireSingleInstance, bringForward } from './single-instance';
-import { TrayState, renderTray } from './tray-state';
+import { TrayState, renderTray, trayView } from './tray-state';
 import { createWindowFactory, guardWebContents, secureSession } from './window-factory';
 
 /** The part of the `electron` module this file uses. */
 interface ElectronMain {
-  app: AppLike;
+  app: AppLike & LoginItemApp;
   BrowserWindow: BrowserWindowCtor;
   ipcMain: IpcMainLike;
   Menu: MenuStatic;
@@ -52,7 +56,8 @@ interface ElectronMain {
 }
 
 const ROOT = join(__dirname, '..', '..', '..');
-const RENDERER_DIR = join(ROOT, 'renderer', 'dist');
+/** The operator UI bundle (scripts/build-renderer.mjs writes it to dist/renderer). */
+const RENDERER_DIR = join(ROOT, 'dist', 'renderer');
 const ASSETS_DIR = join(ROOT, 'assets');
 const PRELOAD = join(__dirname, '..', 'preload', 'preload.js');
 /** Help and platform pages the UI may link to (opened in the system browser). */
@@ -102,41 +107,54 @@ export async function startDesktop(): Promise<void> {
   });
   secureSession(e.session.defaultSession);
 
-  const approvalWindows = new Map<string, BrowserWindowLike>();
+  const Notification = e.Notification.isSupported() ? e.Notification : undefined;
+  let approvalWindow: BrowserWindowLike | undefined;
+  /** A small always-on-top window on one renderer route; `onClosed` when it goes away. */
+  const dialog = (route: string, title: string, height: number, onClosed: () => void) => {
+    const win = factory.create({
+      url: `${APP_ORIGIN}/index.html#${route}`,
+      title,
+      width: 520,
+      height,
+      alwaysOnTop: true,
+      resizable: false,
+    });
+    win.on('closed', onClosed);
+    return win;
+  };
+  const handle = (win: BrowserWindowLike): WindowHandle => ({
+    close: () => {
+      if (!win.isDestroyed()) win.close();
+    },
+  });
+  const focusApprovals = (): void =>
+    approvalWindow && !approvalWindow.isDestroyed() ? bringForward(approvalWindow) : showMain();
   const host = new DesktopHost({
-    Notification: e.Notification.isSupported() ? e.Notification : undefined,
+    Notification,
     log,
     ui: {
-      // The window decides through approvals.decide (IPC); closing it declines.
-      showApprovalWindow: (req, closed) =>
-        new Promise<ApprovalAnswer>((resolve) => {
-          const win = factory.create({
-            url: `${APP_ORIGIN}/index.html#/approval/${encodeURIComponent(req.requestId)}`,
-            title: '签名请求 / Signature request',
-            width: 520,
-            height: 640,
-            alwaysOnTop: true,
-            resizable: false,
-          });
-          approvalWindows.set(req.requestId, win);
-          closed.addEventListener('abort', () => !win.isDestroyed() && win.close(), {
-            once: true,
-          });
-          win.on('closed', () => {
-            approvalWindows.delete(req.requestId);
-            resolve({ decision: 'declined' });
-          });
-        }),
-      // Not wired yet: no PIN window page exists (the renderer comes later), so fail closed.
-      showPinWindow: async () => null,
-      focusApprovals: () => {
-        const w = [...approvalWindows.values()][0];
-        if (w) bringForward(w);
-        else showMain();
+      // The windows decide through approvals.decide / pins.answer (IPC); closing one declines.
+      openApproval: (view, onClosed) => {
+        const win = dialog(
+          `/approval/${encodeURIComponent(view.requestId)}`,
+          '签名请求 / Signature request',
+          680,
+          () => {
+            if (approvalWindow === win) approvalWindow = undefined;
+            onClosed();
+          },
+        );
+        approvalWindow = win;
+        return handle(win);
       },
+      openPin: (view, onClosed) =>
+        handle(dialog(`/pin/${encodeURIComponent(view.requestId)}`, 'UKey PIN', 420, onClosed)),
+      focusApprovals,
     },
   });
 
+  const tray = new e.Tray(join(ASSETS_DIR, 'tray-no-key.png'));
+  const iconPath = (f: string): string => join(ASSETS_DIR, f);
   let agent: Agent;
   try {
     agent = await createAgent({
@@ -154,17 +172,50 @@ export async function startDesktop(): Promise<void> {
       },
     });
   } catch (err) {
+    // Stay in the tray in the error state (port taken, store unreadable…) until the user quits.
     log('agent failed to start', err);
-    app.quit();
+    const message = err instanceof AgentError ? err.message : 'the agent failed to start';
+    renderTray(tray, e.Menu, trayView({ keys: 0, pending: 0, error: message }), {
+      iconPath,
+      actions: {
+        open: () => undefined,
+        approvals: () => undefined,
+        autostart: () => undefined,
+        quit: () => app.quit(),
+      },
+    });
+    if (Notification)
+      new Notification({ title: 'UKey 签章助手 / UKey Agent', body: message }).show();
     return;
   }
-  host.bindStore(agent.store);
+  host.bind({ store: agent.store, tokens: agent.tokens });
 
-  const service = createOperatorService({
-    tokens: agent.tokens,
-    store: agent.store,
-    approvals: host,
-  });
+  const autostart = {
+    platform: process.platform,
+    exec: process.env.APPIMAGE ?? process.execPath,
+    autostartDir: join(process.env.XDG_CONFIG_HOME ?? join(homedir(), '.config'), 'autostart'),
+    name: 'UKey 签章助手',
+  };
+  const trayState = new TrayState(agent.tokens, host);
+  const applyAutostart = (enabled: boolean): void => {
+    try {
+      setAutostart(app, enabled, autostart);
+    } catch (err) {
+      log('start at login not changed', err);
+    }
+    trayState.setAutoStart(enabled);
+  };
+  // The stored setting is the truth; the login item follows it at every start and change.
+  applyAutostart(agent.store.settings.all().autoStart);
+  const service = followAutostartSetting(
+    createOperatorService({
+      tokens: agent.tokens,
+      store: agent.store,
+      approvals: host,
+      pins: host,
+    }),
+    applyAutostart,
+  );
   const unregister = registerOperatorIpc({
     ipcMain: e.ipcMain,
     service,
@@ -175,28 +226,42 @@ export async function startDesktop(): Promise<void> {
     tokens: agent.tokens,
     approvals: host,
   });
+  const stopKeyNotes = Notification
+    ? notifyKeyEvents(agent.tokens, Notification, { onClick: showMain, log })
+    : () => undefined;
 
-  const tray = new e.Tray(join(ASSETS_DIR, 'tray-no-key.png'));
-  const trayState = new TrayState(agent.tokens, host);
   let quitting = false;
   const quit = (): void => {
     if (quitting) return;
     quitting = true;
     unregister();
     stopEvents();
+    stopKeyNotes();
     trayState.dispose();
     tray.destroy();
     agent.close().finally(() => app.quit());
   };
+  const toggleAutostart = (): void => {
+    const next = !trayState.view().menu.find((i) => i.id === 'autostart')?.checked;
+    service['settings.set']({ key: 'autoStart', value: next }).catch((err) =>
+      log('start at login not changed', err),
+    );
+  };
   const draw = (): void =>
     renderTray(tray, e.Menu, trayState.view(), {
-      iconPath: (f) => join(ASSETS_DIR, f),
-      actions: { open: showMain, approvals: showMain, quit },
+      iconPath,
+      actions: {
+        open: showMain,
+        approvals: focusApprovals,
+        autostart: toggleAutostart,
+        quit,
+      },
     });
   trayState.on('change', draw);
   tray.on('click', showMain);
   draw();
-  showMain();
+  // A login start stays in the tray; a start by the user opens the main window.
+  if (!startedHidden(process.argv, app, process.platform)) showMain();
 }
 
 // Electron starts here; requiring this file from Node does nothing.

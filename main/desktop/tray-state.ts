@@ -7,13 +7,15 @@ import { EventEmitter } from 'node:events';
 import type { MenuItemTemplate, MenuStatic, TrayLike } from './electron-types';
 
 export type TrayStatus = 'no-key' | 'key-present' | 'request-waiting' | 'error';
-export type TrayAction = 'open' | 'approvals' | 'quit';
+export type TrayAction = 'open' | 'approvals' | 'autostart' | 'quit';
 
 export interface TrayInputs {
   keys: number;
   pending: number;
   /** The last fault the operator should see (agent start, bridge, key); cleared when fixed. */
   error?: string;
+  /** Start at login: shown as a check item when known. */
+  autoStart?: boolean;
 }
 
 export interface TrayMenuItem {
@@ -21,6 +23,8 @@ export interface TrayMenuItem {
   label: string;
   enabled: boolean;
   separatorBefore?: boolean;
+  /** A check item (start at login) and its state. */
+  checked?: boolean;
 }
 
 export interface TrayView {
@@ -61,6 +65,17 @@ export function trayView(i: TrayInputs): TrayView {
         label: `待处理请求 (${i.pending}) / Pending requests (${i.pending})`,
         enabled: i.pending > 0,
       },
+      ...(i.autoStart !== undefined
+        ? [
+            {
+              id: 'autostart' as const,
+              label: '开机自动启动 / Start at login',
+              enabled: true,
+              checked: i.autoStart,
+              separatorBefore: true,
+            },
+          ]
+        : []),
       { id: 'quit', label: '退出 / Quit', enabled: true, separatorBefore: true },
     ],
   };
@@ -82,6 +97,7 @@ export interface ApprovalQueueEvents {
 
 export class TrayState extends EventEmitter<{ change: [TrayView] }> {
   private error: string | undefined;
+  private autoStart: boolean | undefined;
   private last: TrayView;
 
   constructor(
@@ -104,6 +120,11 @@ export class TrayState extends EventEmitter<{ change: [TrayView] }> {
     this.refresh();
   }
 
+  setAutoStart(enabled: boolean): void {
+    this.autoStart = enabled;
+    this.refresh();
+  }
+
   dispose(): void {
     for (const e of ['inserted', 'removed'] as const) this.keys.off(e, this.refresh);
     for (const e of ['approval.requested', 'approval.resolved'] as const)
@@ -116,6 +137,7 @@ export class TrayState extends EventEmitter<{ change: [TrayView] }> {
       keys: this.keys.list().length,
       pending: this.approvals.pending().length,
       ...(this.error ? { error: this.error } : {}),
+      ...(this.autoStart !== undefined ? { autoStart: this.autoStart } : {}),
     };
   }
 
@@ -144,6 +166,7 @@ export function renderTray(
       id: item.id,
       label: item.label,
       enabled: item.enabled,
+      ...(item.checked !== undefined ? { type: 'checkbox' as const, checked: item.checked } : {}),
       ...(item.id !== 'status' ? { click: o.actions[item.id] } : {}),
     });
   }

@@ -31,8 +31,11 @@ const METHODS: { [K in OperatorMethod]: true } = {
   'keys.csr': true,
   'keys.importCert': true,
   'keys.delete': true,
+  'keys.exportCert': true,
   'keys.changePin': true,
   'keys.unblockPin': true,
+  'pins.pending': true,
+  'pins.answer': true,
   'seals.query': true,
   'seals.file': true,
   'seals.setState': true,
@@ -69,6 +72,9 @@ const EVENTS: { [E in OperatorEvent]: true } = {
   'approval.requested': true,
   'approval.resolved': true,
   'relay.progress': true,
+  'relay.state': true,
+  'pin.requested': true,
+  'pin.resolved': true,
 } satisfies Record<keyof OperatorEvents, true>;
 
 export const PRELOAD_METHODS = Object.freeze(Object.keys(METHODS)) as readonly OperatorMethod[];

@@ -4,14 +4,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AgentError } from '../../main/common/errors';
-import type { PendingApprovalView } from '../../main/common/operator-api';
+import type { PendingApprovalView, PinPromptView } from '../../main/common/operator-api';
 import { generateSm2KeyPair } from '../../main/core/crypto/sm2';
-import type { ApprovalRequest, PinRequest } from '../../main/core/host';
+import type { ApprovalRequest } from '../../main/core/host';
 import { sm2Spki } from '../../main/core/pki/keys';
 import { openAgentStore } from '../../main/core/store/agent-store';
 import type { AgentStore } from '../../main/core/store/agent-store';
+import { TokenService } from '../../main/core/token/token-service';
 import { DesktopHost } from '../../main/desktop/approval-host';
-import type { ApprovalAnswer, ApprovalUi } from '../../main/desktop/approval-host';
+import type { ApprovalUi } from '../../main/desktop/approval-host';
+import { makeSoftUKey } from '../helpers/dev-tokens';
+import type { SoftUKeyFixture } from '../helpers/dev-tokens';
 
 const root = mkdtempSync(join(tmpdir(), 'desktop-approval-'));
 let store: AgentStore;
@@ -43,34 +46,47 @@ const req = (id: string, ukeyId = 'k1'): ApprovalRequest => ({
   digestHex: 'ab'.repeat(32),
 });
 
-/** A UI whose windows stay open until the test answers them; records what was shown and closed. */
-function fakeUi() {
-  const shown: PendingApprovalView[] = [];
-  const closedIds: string[] = [];
-  const answer = new Map<string, (a: ApprovalAnswer) => void>();
-  const pins: PinRequest[] = [];
+/** Windows that stay open until closed; records every open and close, by whom. */
+function fakeUi(o: { failApproval?: boolean } = {}) {
+  const opened: string[] = [];
+  const closedByHost: string[] = [];
+  const approvals: PendingApprovalView[] = [];
+  const pins: PinPromptView[] = [];
+  const userClose = new Map<string, () => void>();
+  const win = (id: string, onClosed: () => void) => {
+    let open = true;
+    userClose.set(id, () => {
+      if (!open) return;
+      open = false;
+      onClosed();
+    });
+    return {
+      close: () => {
+        if (!open) return;
+        open = false;
+        closedByHost.push(id);
+        onClosed(); // Electron fires 'closed' for a programmatic close too
+      },
+    };
+  };
   const ui: ApprovalUi = {
-    showApprovalWindow: (view, closed) =>
-      new Promise((resolve) => {
-        shown.push(view);
-        answer.set(view.requestId, resolve);
-        closed.addEventListener('abort', () => {
-          closedIds.push(view.requestId);
-          resolve({ decision: 'declined' });
-        });
-      }),
-    showPinWindow: async (r) => {
-      pins.push(r);
-      return 'from-pin-window';
+    openApproval: (view, onClosed) => {
+      if (o.failApproval) throw new Error('no display');
+      approvals.push(view);
+      opened.push(`approval ${view.requestId}`);
+      return win(view.requestId, onClosed);
+    },
+    openPin: (view, onClosed) => {
+      pins.push(view);
+      opened.push(`pin ${view.kind}`);
+      return win(view.requestId, onClosed);
     },
   };
-  return { ui, shown, closedIds, answer, pins };
+  return { ui, opened, closedByHost, approvals, pins, userClose };
 }
 
-const tick = () => new Promise((r) => setImmediate(r));
-
-describe('desktop approval host', () => {
-  it('queues, notifies, shows one window at a time and takes the window answer', async () => {
+describe('desktop approval host: approval routing', () => {
+  it('notifies each request and shows one approval window at a time, in arrival order', async () => {
     const f = fakeUi();
     const notes: { title: string; body: string }[] = [];
     class Note {
@@ -83,112 +99,71 @@ describe('desktop approval host', () => {
     }
     const host = new DesktopHost({ ui: f.ui, Notification: Note });
     const events: string[] = [];
-    host.on('approval.requested', (v) => events.push(`req ${v.requestId}`));
-    host.on('approval.resolved', (v) => events.push(`res ${v.requestId} ${v.decision}`));
+    host.on('approval.resolved', (v) => events.push(`${v.requestId} ${v.decision}`));
     const p1 = host.approve(req('r1'), new AbortController().signal);
     const p2 = host.approve(req('r2'), new AbortController().signal);
-    await tick();
-    assert.deepEqual(
-      host.pending().map((p) => p.requestId),
-      ['r1', 'r2'],
-    );
-    assert.deepEqual(
-      f.shown.map((v) => v.requestId),
-      ['r1'],
-    ); // one window at a time
+    assert.deepEqual(f.opened, ['approval r1']);
+    assert.deepEqual(host.openApprovalWindows(), ['r1']);
     assert.equal(notes.length, 2);
-    assert.match(notes[0]!.body, /https:\/\/oa\.example\.cn/);
-    f.answer.get('r1')!({ decision: 'approved' });
+    assert.match(notes[0]!.body, /https:\/\/oa\.example\.cn — 合同章/);
+    // The window shows what the signer must see.
+    const v = f.approvals[0]!;
+    for (const k of ['origin', 'appId', 'sealName', 'ukeyId', 'certSubject', 'format', 'digestHex'])
+      assert.ok(k in v, k);
+
+    await host.decide({ requestId: 'r1', decision: 'approved' });
     assert.equal(await p1, 'approved');
-    await tick();
-    assert.deepEqual(
-      f.shown.map((v) => v.requestId),
-      ['r1', 'r2'],
-    );
-    f.answer.get('r2')!({ decision: 'declined' });
+    assert.deepEqual(f.closedByHost, ['r1']); // settled elsewhere: its window closes
+    assert.deepEqual(f.opened, ['approval r1', 'approval r2']);
+    // The signer closes the second window: declined, nothing else open.
+    f.userClose.get('r2')!();
     assert.equal(await p2, 'declined');
-    assert.deepEqual(events, ['req r1', 'req r2', 'res r1 approved', 'res r2 declined']);
+    assert.deepEqual(events, ['r1 approved', 'r2 declined']);
     assert.deepEqual(host.pending(), []);
+    assert.deepEqual(host.openApprovalWindows(), []);
   });
 
-  it('a decision from the operator UI settles the request and closes its window', async () => {
-    const f = fakeUi();
-    const host = new DesktopHost({ ui: f.ui });
-    const p = host.approve(req('r3'), new AbortController().signal);
-    await tick();
-    await host.decide({ requestId: 'r3', decision: 'approved' });
-    assert.equal(await p, 'approved');
-    assert.deepEqual(f.closedIds, ['r3']);
-    await assert.rejects(host.decide({ requestId: 'r3', decision: 'approved' }), /no such pending/);
-  });
-
-  it('on timeout (abort) closes the window and declines', async () => {
+  it('a timeout closes the window and declines; an aborted request never shows', async () => {
     const f = fakeUi();
     const host = new DesktopHost({ ui: f.ui });
     const resolved: string[] = [];
     host.on('approval.resolved', (v) => resolved.push(v.decision));
     const ac = new AbortController();
     const p = host.approve(req('r4'), ac.signal);
-    await tick();
+    const queued = host.approve(req('r5'), new AbortController().signal);
     ac.abort();
     assert.equal(await p, 'declined');
-    assert.deepEqual(f.closedIds, ['r4']);
     assert.deepEqual(resolved, ['timeout']);
-    // Already aborted: never shown.
-    assert.equal(await host.approve(req('r5'), ac.signal), 'declined');
-    await tick();
-    assert.equal(f.shown.length, 1);
+    assert.deepEqual(f.closedByHost, ['r4']);
+    assert.deepEqual(f.opened, ['approval r4', 'approval r5']);
+    f.userClose.get('r5')!();
+    assert.equal(await queued, 'declined');
+    assert.equal(await host.approve(req('r6'), ac.signal), 'declined');
+    assert.equal(f.opened.length, 2);
   });
 
-  it('a failing window declines (fail closed)', async () => {
-    const host = new DesktopHost({
-      ui: {
-        showApprovalWindow: () => Promise.reject(new Error('no display')),
-        showPinWindow: async () => null,
-      },
-    });
-    assert.equal(await host.approve(req('r6'), new AbortController().signal), 'declined');
-  });
-
-  it('uses the PIN typed in the approval window once, for that key only', async () => {
+  it('a request settled while queued never opens a window', async () => {
     const f = fakeUi();
-    let now = 1_000;
-    const host = new DesktopHost({ ui: f.ui, now: () => now });
-    const p = host.approve(req('r7', 'k1'), new AbortController().signal);
-    await tick();
-    f.answer.get('r7')!({ decision: 'approved', pin: '123456' });
-    await p;
-    const ask = (ukeyId: string, extra: Partial<PinRequest> = {}): Promise<string | null> =>
-      host.askPin({ ukeyId, tokenLabel: 'key', kind: 'user', reason: 'sign', ...extra });
-    assert.equal(await ask('k1'), '123456');
-    assert.equal(await ask('k1'), 'from-pin-window'); // once only
-    // Another key, a failed attempt, or a stale PIN goes to the PIN window.
-    for (const [ukeyId, extra, later] of [
-      ['k2', {}, 0],
-      ['k1', { previousAttemptFailed: true }, 0],
-      ['k1', {}, 61_000],
-    ] as const) {
-      const q = host.approve(req(`r8-${ukeyId}-${later}`, 'k1'), new AbortController().signal);
-      await tick();
-      await host.decide({ requestId: `r8-${ukeyId}-${later}`, decision: 'approved', pin: '999' });
-      await q;
-      now += later;
-      assert.equal(await ask(ukeyId, extra), 'from-pin-window');
-    }
-    // A declined request keeps no PIN.
-    const d = host.approve(req('r9'), new AbortController().signal);
-    await tick();
-    await host.decide({ requestId: 'r9', decision: 'declined', pin: '555' });
-    await d;
-    assert.equal(await ask('k1'), 'from-pin-window');
+    const host = new DesktopHost({ ui: f.ui });
+    const p1 = host.approve(req('q1'), new AbortController().signal);
+    const p2 = host.approve(req('q2'), new AbortController().signal);
+    await host.decide({ requestId: 'q2', decision: 'declined' });
+    assert.equal(await p2, 'declined');
+    f.userClose.get('q1')!();
+    assert.equal(await p1, 'declined');
+    assert.deepEqual(f.opened, ['approval q1']);
   });
 
-  it('batch approval creates a bounded, audited standing policy for that origin and seal', async () => {
+  it('a window that fails to open declines (fail closed)', async () => {
+    const f = fakeUi({ failApproval: true });
+    const host = new DesktopHost({ ui: f.ui });
+    assert.equal(await host.approve(req('r7'), new AbortController().signal), 'declined');
+  });
+
+  it('batch approval: bounded, only with approve, and an audited standing policy', async () => {
     const f = fakeUi();
     const host = new DesktopHost({ ui: f.ui });
     const p = host.approve(req('b1'), new AbortController().signal);
-    await tick();
-    // Bounds are checked before anything is settled.
     for (const batch of [
       { count: 51, ttlMs: 3_600_000 },
       { count: 5, ttlMs: 8 * 3_600_000 + 1 },
@@ -202,35 +177,73 @@ describe('desktop approval host', () => {
       host.decide({ requestId: 'b1', decision: 'declined', batch: { count: 1, ttlMs: 60_000 } }),
       /only when approving/,
     );
-    assert.equal(host.pending().length, 1);
-    // Without the store (agent not up yet): the request is approved, the batch is refused.
-    await assert.rejects(
-      host.decide({ requestId: 'b1', decision: 'approved', batch: { count: 5, ttlMs: 3_600_000 } }),
-      /this request was approved; the batch approval was not created/,
-    );
-    assert.equal(await p, 'approved');
-
-    host.bindStore(store);
-    const q = host.approve(req('b2'), new AbortController().signal);
-    await tick();
+    assert.deepEqual(host.openApprovalWindows(), ['b1']); // still waiting for the signer
+    host.bind({ store, tokens: { keys: async () => [], logout: async () => undefined } });
     await host.decide({
-      requestId: 'b2',
+      requestId: 'b1',
       decision: 'approved',
       batch: { count: 5, ttlMs: 3_600_000 },
     });
-    assert.equal(await q, 'approved');
+    assert.equal(await p, 'approved');
     const [policy] = store.policies.list();
-    assert.equal(policy!.appId, 'app.a');
-    assert.equal(policy!.sealCode, 'S001');
     assert.equal(policy!.origin, 'https://oa.example.cn');
+    assert.equal(policy!.sealCode, 'S001');
     assert.equal(policy!.maxCount, 5);
     assert.ok(store.audit.entries({ limit: 1000 }).some((e) => e.interface === 'approvals.batch'));
+    // Revocable like any policy.
+    store.policies.revoke(policy!.id, Date.now());
+    assert.equal(store.policies.list().length, 0);
+  });
+});
 
-    // From the window: an out-of-bounds batch declines the whole answer.
-    const w = host.approve(req('b3'), new AbortController().signal);
-    await tick();
-    f.answer.get('b3')!({ decision: 'approved', batch: { count: 500, ttlMs: 3_600_000 } });
-    assert.equal(await w, 'declined');
-    assert.equal(store.policies.list().length, 1);
+describe('desktop approval host: PIN entry with a real software UKey', () => {
+  let fx: SoftUKeyFixture;
+  let tokens: TokenService;
+  let host: DesktopHost;
+  let f: ReturnType<typeof fakeUi>;
+  before(async () => {
+    fx = await makeSoftUKey('SUKDESK01', '桌面测试Key');
+    f = fakeUi();
+    host = new DesktopHost({ ui: f.ui, pinTimeoutMs: 5_000 });
+    tokens = new TokenService({ modules: [fx.lib], host, pollIntervalMs: 0, loginIdleMs: 0 });
+    host.bind({ store, tokens });
+  });
+  after(() => tokens.close());
+
+  it('a wrong PIN in the approval window is answered with 2002, never retried; the right one approves', async () => {
+    const p = host.approve(req('pin1', fx.serial), new AbortController().signal);
+    const err = await host.decide({ requestId: 'pin1', decision: 'approved', pin: '000000' }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof AgentError);
+    assert.equal(err.code, '2002');
+    assert.match(err.message, /wrong PIN: (\d+ tries left|1 try left)/);
+    // Still pending, its window still open, and no second PIN was asked (no PIN window).
+    assert.deepEqual(host.openApprovalWindows(), ['pin1']);
+    assert.equal(f.pins.length, 0);
+
+    await host.decide({ requestId: 'pin1', decision: 'approved', pin: fx.pin });
+    assert.equal(await p, 'approved');
+    assert.deepEqual(host.openApprovalWindows(), []);
+  });
+
+  it('a PIN outside an approval opens the PIN window with the tries left; closing it cancels', async () => {
+    const asked = tokens.changePin(fx.serial);
+    await new Promise<void>((r) => {
+      const t = setInterval(() => f.pins.length > 0 && (clearInterval(t), r()), 5);
+    });
+    const view = f.pins[0]!;
+    assert.equal(view.ukeyId, fx.serial);
+    assert.equal(view.kind, 'user');
+    // The prompt says how many tries remain (the software UKey reports its counter).
+    assert.ok(typeof view.triesLeft === 'number' && view.triesLeft > 0);
+    assert.deepEqual(
+      host.pendingPins().map((p) => p.requestId),
+      [view.requestId],
+    );
+    f.userClose.get(view.requestId)!();
+    await assert.rejects(asked, (e: unknown) => e instanceof AgentError && e.code === '2003');
+    assert.deepEqual(host.pendingPins(), []);
   });
 });

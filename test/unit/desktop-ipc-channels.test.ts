@@ -83,4 +83,75 @@ describe('operator IPC channels', () => {
       bad('unknown operator method'),
     );
   });
+
+  it('takes exactly one document or upload source (path | stagedId | contentBase64)', () => {
+    const id = '0123456789abcdef0123456789abcdef';
+    assert.deepEqual(validateRequest('documents.verify', { path: '/a.pdf' }), { path: '/a.pdf' });
+    assert.deepEqual(validateRequest('documents.verify', { stagedId: id }), { stagedId: id });
+    assert.deepEqual(
+      validateRequest('documents.verify', { contentBase64: 'JVBERi0=', filename: 'a.pdf' }),
+      { contentBase64: 'JVBERi0=', filename: 'a.pdf' },
+    );
+    assert.throws(
+      () => validateRequest('documents.verify', { path: '/a.pdf', stagedId: id }),
+      bad('exactly one of path, stagedId, contentBase64'),
+    );
+    assert.throws(() => validateRequest('documents.verify', {}), bad('exactly one of'));
+    assert.throws(
+      () => validateRequest('documents.verify', { contentBase64: 'JVBERi0=' }),
+      bad('request.filename'),
+    );
+    assert.throws(
+      () => validateRequest('documents.verify', { stagedId: '../../etc/passwd' }),
+      bad('request.stagedId'),
+    );
+    assert.deepEqual(validateRequest('relay.upload', { stagedId: id }), { stagedId: id });
+    assert.throws(
+      () => validateRequest('relay.upload', { stagedId: id, localPath: '/x' }),
+      bad('exactly one of'),
+    );
+    assert.deepEqual(validateRequest('relay.download', { fileId: 'f1' }), { fileId: 'f1' });
+  });
+
+  it('checks the console additions: PIN answers, certificate export, cloud application', () => {
+    assert.deepEqual(validateRequest('pins.answer', { requestId: 'r1', pin: '123456' }), {
+      requestId: 'r1',
+      pin: '123456',
+    });
+    assert.deepEqual(validateRequest('pins.answer', { requestId: 'r1', cancel: true }), {
+      requestId: 'r1',
+      cancel: true,
+    });
+    assert.throws(
+      () => validateRequest('pins.answer', { requestId: 'r1', pin: 123456 }),
+      bad('request.pin'),
+    );
+    assert.throws(
+      () => validateRequest('keys.exportCert', { ukeyId: 'u', sha256: 'abc' }),
+      bad('request.sha256'),
+    );
+    const cloud = {
+      sealCode: 'ES1',
+      orgCode: 'ORG',
+      mobile: '13900000001',
+      credentNo: '110101199001011234',
+      docHash: 'AAAA',
+      hashType: 4,
+      format: 'P1',
+    };
+    assert.deepEqual(validateRequest('cloud.apply', cloud), cloud);
+    assert.throws(
+      () => validateRequest('cloud.apply', { ...cloud, format: 'P9' }),
+      bad('request.format'),
+    );
+    const { mobile: _m, ...noMobile } = cloud;
+    assert.throws(() => validateRequest('cloud.apply', noMobile), bad('request.mobile'));
+    assert.deepEqual(validateRequest('seals.query', { orgCode: 'O', sealType: '0', certType: 2 }), {
+      orgCode: 'O',
+      sealType: '0',
+      certType: 2,
+    });
+    for (const e of ['pin.requested', 'pin.resolved', 'relay.state'])
+      assert.ok(OPERATOR_EVENTS.includes(e as never), e);
+  });
 });

@@ -1,8 +1,12 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { TrayState, renderTray, trayStatus, trayView } from '../../main/desktop/tray-state';
 import type { MenuItemTemplate } from '../../main/desktop/electron-types';
+
+const ASSETS = join(__dirname, '..', '..', '..', 'assets');
 
 class Keys extends EventEmitter {
   ids: string[] = [];
@@ -89,7 +93,12 @@ describe('tray state', () => {
       trayView({ keys: 0, pending: 0 }),
       {
         iconPath: (f) => `/assets/${f}`,
-        actions: { open: () => undefined, approvals: () => undefined, quit: () => quit++ },
+        actions: {
+          open: () => undefined,
+          approvals: () => undefined,
+          autostart: () => undefined,
+          quit: () => quit++,
+        },
       },
     );
     assert.deepEqual(calls[0], ['image', '/assets/tray-no-key.png']);
@@ -101,5 +110,61 @@ describe('tray state', () => {
     template.find((t) => t.id === 'quit')!.click!();
     assert.equal(quit, 1);
     assert.equal(template[0]!.click, undefined);
+  });
+
+  it('shows start-at-login as a check item once known, and toggles it through its action', () => {
+    const keys = new Keys();
+    const t = new TrayState(keys, new Queue());
+    assert.equal(
+      t.view().menu.find((m) => m.id === 'autostart'),
+      undefined,
+    );
+    t.setAutoStart(true);
+    let template: MenuItemTemplate[] = [];
+    let toggled = 0;
+    renderTray(
+      {
+        setImage: () => undefined,
+        setToolTip: () => undefined,
+        setContextMenu: () => undefined,
+        on: () => undefined,
+        destroy: () => undefined,
+      },
+      { buildFromTemplate: (x) => ((template = x), {}) },
+      t.view(),
+      {
+        iconPath: (f) => f,
+        actions: {
+          open: () => undefined,
+          approvals: () => undefined,
+          autostart: () => toggled++,
+          quit: () => undefined,
+        },
+      },
+    );
+    const item = template.find((m) => m.id === 'autostart')!;
+    assert.equal(item.type, 'checkbox');
+    assert.equal(item.checked, true);
+    assert.match(item.label!, /^开机自动启动 \/ Start at login$/);
+    item.click!();
+    assert.equal(toggled, 1);
+    t.setAutoStart(false);
+    assert.equal(t.view().menu.find((m) => m.id === 'autostart')!.checked, false);
+    t.dispose();
+  });
+
+  it('every status names an icon file that exists in assets/', () => {
+    for (const status of ['no-key', 'key-present', 'request-waiting', 'error'] as const) {
+      const inputs = {
+        'no-key': { keys: 0, pending: 0 },
+        'key-present': { keys: 1, pending: 0 },
+        'request-waiting': { keys: 1, pending: 1 },
+        error: { keys: 0, pending: 0, error: 'x' },
+      }[status];
+      const v = trayView(inputs);
+      assert.equal(v.status, status);
+      assert.ok(existsSync(join(ASSETS, v.icon)), v.icon);
+      assert.ok(existsSync(join(ASSETS, v.icon.replace('.png', '@2x.png'))), v.icon);
+    }
   });
 });

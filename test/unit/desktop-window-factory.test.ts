@@ -46,6 +46,7 @@ describe('window factory', () => {
       spellcheck: false,
       navigateOnDragDrop: false,
       safeDialogs: true,
+      disableBlinkFeatures: 'Auxclick',
       preload: '/app/dist/main/preload/preload.js',
     });
     assert.equal(w.options.show, false);

@@ -66,4 +66,55 @@ describe('layer rules (eslint.config.mjs)', () => {
       [],
     );
   });
+
+  it('raw ipcMain/ipcRenderer only in the IPC router and the preload', async () => {
+    const raw = [
+      ['main/desktop/x.ts', "import { ipcMain } from 'electron';\nexport const a = ipcMain;\n"],
+      [
+        'main/desktop/x.ts',
+        "import { ipcRenderer as r } from 'electron/renderer';\nexport const a = r;\n",
+      ],
+      [
+        'main/desktop/x.ts',
+        "declare const ipcMain: { handle(c: string): void };\nipcMain.handle('x');\n",
+      ],
+      [
+        'main/desktop/x.ts',
+        "declare const e: { ipcMain: { on(c: string): void } };\ne.ipcMain.on('x');\n",
+      ],
+      [
+        'renderer/src/x.tsx',
+        "declare const w: { electron: { ipcRenderer: { send(c: string): void } } };\nw.electron.ipcRenderer.send('x');\n",
+      ],
+      [
+        'main/cli/x.ts',
+        "// eslint-disable-next-line @typescript-eslint/no-require-imports\nconst { ipcRenderer } = require('electron');\nexport const r = ipcRenderer;\n",
+      ],
+    ] as const;
+    for (const [file, code] of raw) {
+      const ids = await ruleIds(file, code);
+      assert.ok(
+        ids.includes('no-restricted-syntax') || ids.includes('no-restricted-imports'),
+        `${file}: ${code} -> ${ids.join(',')}`,
+      );
+    }
+    const call =
+      "declare const o: { ipcMain: { handle(c: string): void } };\no.ipcMain.handle('x');\n";
+    assert.deepEqual(await ruleIds('main/desktop/ipc-router.ts', call), []);
+    assert.deepEqual(
+      await ruleIds(
+        'main/preload/preload.ts',
+        "declare const ipcRenderer: { invoke(c: string): void };\nipcRenderer.invoke('x');\n",
+      ),
+      [],
+    );
+    // Handing the object to the router (main.ts) is wiring, not use.
+    assert.deepEqual(
+      await ruleIds(
+        'main/desktop/x.ts',
+        'declare const e: { ipcMain: object };\ndeclare function register(o: { ipcMain: object }): void;\nregister({ ipcMain: e.ipcMain });\n',
+      ),
+      [],
+    );
+  });
 });

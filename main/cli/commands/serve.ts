@@ -7,6 +7,12 @@ import { createPlatformClient } from '../../core/platform/platform-client';
 import { identityKeyOnUKey, loadAgentIdentity } from '../../core/platform/agent-identity';
 import type { Agent } from '../../core/agent';
 import { openAgentStore } from '../../core/store/agent-store';
+import { spawn } from 'node:child_process';
+import { startOperatorConsole } from '../../core/operator/console';
+import type { OperatorConsole } from '../../core/operator/console';
+import { DEFAULT_CONSOLE_PORT } from '../../core/operator/console-server';
+import { WebConsoleHost } from '../../core/operator/web-console-host';
+import type { AgentHost } from '../../core/host';
 import { ConsoleHost } from '../console-host';
 import { dataDirOf, readSecretFile } from '../io';
 import { action, globalOptions } from '../command';
@@ -20,6 +26,9 @@ interface ServeOptions extends TokenCliOptions {
   platform?: string;
   passphraseFile?: string;
   demo?: boolean;
+  console?: boolean;
+  consolePort?: string;
+  consoleOpen?: boolean;
 }
 
 /** The passphrase that unlocks the agent's key store: 0600 file, environment, or (demo) the demo one. */
@@ -39,6 +48,26 @@ function portOf(o: ServeOptions, fallback: number): number {
   return p;
 }
 
+function consolePortOf(o: ServeOptions): number {
+  if (o.consolePort === undefined) return DEFAULT_CONSOLE_PORT;
+  const p = Number(o.consolePort);
+  if (!Number.isInteger(p) || p < 0 || p > 65535) throw badParam('--console-port must be 0..65535');
+  return p;
+}
+
+/** Best effort: the desktop's browser opens the one-time link (the URL is printed anyway). */
+function openBrowser(url: string): void {
+  const cmd =
+    process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open';
+  try {
+    spawn(cmd, [url], { detached: true, stdio: 'ignore' })
+      .on('error', () => undefined)
+      .unref();
+  } catch {
+    /* no browser here: the URL was printed */
+  }
+}
+
 /**
  * `ukey-agent serve`: the headless agent — SQLite store, token service, platform client and the JSAPI
  * bridge on 127.0.0.1. Signature requests are approved at this terminal (or by standing policies);
@@ -46,7 +75,11 @@ function portOf(o: ServeOptions, fallback: number): number {
  */
 export function serveCommand(): Command {
   return globalOptions(
-    tokenOptions(new Command('serve').description('run the headless agent (JSAPI on 127.0.0.1)')),
+    tokenOptions(
+      new Command('serve').description(
+        'run the headless agent (JSAPI on 127.0.0.1; --console adds the operator UI)',
+      ),
+    ),
   )
     .option(
       '--port <port>',
@@ -58,6 +91,15 @@ export function serveCommand(): Command {
       "file (0600) with the passphrase of the agent's key store; or env UKEY_AGENT_PASSPHRASE",
     )
     .option('--demo', 'provision demo UKeys, start a reference platform and register a demo caller')
+    .option(
+      '--console',
+      'serve the operator UI on 127.0.0.1 (one-time link printed); approvals and PINs are answered there',
+    )
+    .option(
+      '--console-port <port>',
+      `the console's port on 127.0.0.1 (default ${DEFAULT_CONSOLE_PORT}, 0 = free)`,
+    )
+    .option('--console-open', 'open the console link in the default browser')
     .action(
       action<ServeOptions>(async (o) => {
         const dataDir = dataDirOf(o);
@@ -87,21 +129,30 @@ export function serveCommand(): Command {
           const store = openAgentStore(dataDir);
           const settings = store.settings.all();
           store.close();
-          const host = new ConsoleHost({
-            input: process.stdin,
-            output: process.stderr,
-            interactive: !!process.stdin.isTTY,
-            pinFile: o.pinFile,
+          const pinFile = o.pinFile;
+          const webHost = o.console
+            ? new WebConsoleHost({
+                ...(pinFile ? { userPin: () => readSecretFile(pinFile, 'PIN') } : {}),
+              })
+            : undefined;
+          const host: AgentHost =
+            webHost ??
+            new ConsoleHost({
+              input: process.stdin,
+              output: process.stderr,
+              interactive: !!process.stdin.isTTY,
+              pinFile,
+            });
+          const platformClient = createPlatformClient({
+            baseUrl: platformUrl,
+            signer: identity.signer,
+            platformKey: identity.platformCert,
           });
           const agent = await createAgent({
             dataDir,
             port: portOf(o, settings.jsapiPort),
             modules: o.module,
-            platform: createPlatformClient({
-              baseUrl: platformUrl,
-              signer: identity.signer,
-              platformKey: identity.platformCert,
-            }),
+            platform: platformClient,
             host,
             approvalTimeoutMs: settings.approvalTimeoutMs,
             auditSigner: identity.auditSigner,
@@ -117,6 +168,43 @@ export function serveCommand(): Command {
             throw e;
           });
           running.agent = agent;
+          let operatorConsole: OperatorConsole | undefined;
+          if (webHost) {
+            operatorConsole = await startOperatorConsole({
+              agent,
+              host: webHost,
+              dataDir,
+              platform: { client: platformClient, baseUrl: platformUrl, signer: identity.signer },
+              port: consolePortOf(o),
+              log: (msg) => process.stderr.write(`console: ${msg}\n`),
+            }).catch(async (e: unknown) => {
+              await agent.close();
+              if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+                throw new AgentError(
+                  ResultCode.INTERNAL,
+                  'the console port is in use: is another agent running? (use --console-port)',
+                );
+              }
+              throw e;
+            });
+          }
+          const consoleUrl = operatorConsole?.server.issueUrl();
+          // A new one-time link on demand (the first expires after 5 minutes). Registered before the
+          // first line is printed: unhandled, SIGUSR1 would start Node's inspector instead.
+          const newLink = (): void => {
+            const url = operatorConsole?.server.issueUrl();
+            if (!url) return;
+            process.stdout.write(
+              o.json
+                ? JSON.stringify({
+                    code: '0',
+                    message: 'console link',
+                    data: { consoleUrl: url },
+                  }) + '\n'
+                : `operator console: ${url}\n`,
+            );
+          };
+          if (operatorConsole) process.on('SIGUSR1', newLink);
           const keys = agent.tokens.list();
           const out = {
             jsapi: agent.bridge.url,
@@ -127,6 +215,7 @@ export function serveCommand(): Command {
               development: k.development,
             })),
             interactive: !!process.stdin.isTTY,
+            ...(consoleUrl ? { consoleUrl } : {}),
             demo: demo?.summary,
           };
           if (o.json)
@@ -141,12 +230,17 @@ export function serveCommand(): Command {
               process.stdout.write(
                 `  UKey ${k.UKeyId} "${k.label}"${k.development ? ' [DEVELOPMENT TOKEN]' : ''}\n`,
               );
-            if (!out.interactive)
+            if (consoleUrl)
+              process.stdout.write(
+                `  operator console: ${consoleUrl}\n    (one-time link, valid 5 minutes; kill -USR1 ${process.pid} prints a new one)\n`,
+              );
+            else if (!out.interactive)
               process.stdout.write(
                 '  no terminal: only requests covered by a standing policy are signed\n',
               );
             if (demo) process.stdout.write(demo.instructions(agent.bridge.port));
           }
+          if (consoleUrl && o.consoleOpen) openBrowser(consoleUrl);
           agent.tokens.on('inserted', (e) =>
             process.stderr.write(`agent: UKey ${e.ukeyId} plugged in\n`),
           );
@@ -162,6 +256,8 @@ export function serveCommand(): Command {
             process.on('SIGINT', stop);
             process.on('SIGTERM', stop);
           });
+          process.off('SIGUSR1', newLink);
+          await operatorConsole?.close();
           await agent.close();
         } finally {
           await demo?.close();

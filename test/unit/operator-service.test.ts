@@ -10,8 +10,8 @@ import { derToPem, sm2Spki } from '../../main/core/pki/keys';
 import { openAgentStore } from '../../main/core/store/agent-store';
 import type { AgentStore } from '../../main/core/store/agent-store';
 import type { UKeyInfo } from '../../main/core/token/token-service';
-import { createOperatorService, unwiredMethods } from '../../main/desktop/operator-service';
-import type { OperatorServiceDeps } from '../../main/desktop/operator-service';
+import { createOperatorService, unwiredMethods } from '../../main/core/operator/operator-service';
+import type { OperatorServiceDeps } from '../../main/core/operator/operator-service';
 
 const root = mkdtempSync(join(tmpdir(), 'desktop-operator-'));
 let store: AgentStore;

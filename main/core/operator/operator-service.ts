@@ -1,12 +1,14 @@
 /**
- * The operator API over a running agent. Keys, certificates and PINs go to the TokenService (PINs
- * are asked by the host's PIN window, never carried in a request); apps, policies, approvals, audit
- * and settings go to the store. Platform, relay, document and cloud functions are injected: until
- * they are wired a call answers 5000 'not available in this build', never a pretended success.
+ * The operator API over a running agent, for both transports (Electron IPC, the console's loopback
+ * channel). Keys, certificates and PINs go to the TokenService (PINs are asked by the host's PIN
+ * prompt, never carried in a request); apps, policies, approvals, audit and settings go to the
+ * store. Platform, relay, document, cloud and PIN-prompt functions are injected (console.ts wires
+ * them all: platform-operations.ts, relay-operations.ts, web-console-host.ts); a composition that
+ * leaves one out answers 5000 'not available in this build', never a pretended success.
  * Every change is an audited operator action, as in the CLI.
  */
-import { AgentError, badParam } from '../common/errors';
-import { ResultCode } from '../common/codes';
+import { AgentError, badParam } from '../../common/errors';
+import { ResultCode } from '../../common/codes';
 import type {
   ApprovalDecisionInput,
   AuditEntryView,
@@ -17,24 +19,21 @@ import type {
   OperatorRequest,
   OperatorResponse,
   PendingApprovalView,
+  PinAnswerInput,
+  PinPromptView,
   PolicyView,
   SettingsView,
   TrustedAppView,
   UKeyView,
-} from '../common/operator-api';
-import { auditedOperatorAction } from '../core/audit/operator-audit';
-import { buildCsr } from '../core/pki/csr';
-import { derToPem, pemToDer } from '../core/pki/keys';
-import type { AgentStore } from '../core/store/agent-store';
-import { isPolicyActive } from '../core/store/policies';
-import type { StandingPolicy } from '../core/store/policies';
-import type { TrustedApp } from '../core/store/apps';
-import type {
-  TokenCertificate,
-  TokenKey,
-  TokenService,
-  UKeyInfo,
-} from '../core/token/token-service';
+} from '../../common/operator-api';
+import { auditedOperatorAction } from '../audit/operator-audit';
+import { buildCsr } from '../pki/csr';
+import { derToPem, pemToDer } from '../pki/keys';
+import type { AgentStore } from '../store/agent-store';
+import { isPolicyActive } from '../store/policies';
+import type { StandingPolicy } from '../store/policies';
+import type { TrustedApp } from '../store/apps';
+import type { TokenCertificate, TokenKey, TokenService, UKeyInfo } from '../token/token-service';
 
 type Fn<K extends OperatorMethod> = OperatorApi[K];
 
@@ -59,10 +58,16 @@ export interface RelayOperations {
   cancel: Fn<'relay.cancel'>;
 }
 
-/** The pending-approval queue (the desktop host). */
+/** The pending-approval queue (the desktop host, the web console host). */
 export interface ApprovalQueue {
   pending(): PendingApprovalView[];
   decide(input: ApprovalDecisionInput): Promise<void>;
+}
+
+/** PIN prompts answered in the operator UI (the web console host). */
+export interface PinPrompts {
+  pendingPins(): PinPromptView[];
+  answerPin(input: PinAnswerInput): void;
 }
 
 export interface OperatorServiceDeps {
@@ -80,6 +85,7 @@ export interface OperatorServiceDeps {
   >;
   store: Pick<AgentStore, 'apps' | 'policies' | 'approvals' | 'audit' | 'settings'>;
   approvals: ApprovalQueue;
+  pins?: PinPrompts;
   platform?: PlatformOperations;
   relay?: RelayOperations;
   documents?: { verify: Fn<'documents.verify'> };
@@ -106,6 +112,7 @@ export function unwiredMethods(deps: OperatorServiceDeps): OperatorMethod[] {
       'relay.cancel',
     );
   if (!deps.documents) out.push('documents.verify');
+  if (!deps.pins) out.push('pins.pending', 'pins.answer');
   return out;
 }
 
@@ -228,6 +235,20 @@ export function createOperatorService(deps: OperatorServiceDeps): OperatorApi {
       audited('keys.delete', { ...r }, async () => ({
         deleted: await tokens.deleteObjects(r.ukeyId, r.label),
       })),
+    'keys.exportCert': async (r) => {
+      if (r.keyId === undefined && r.sha256 === undefined)
+        throw badParam('request.keyId or request.sha256 is needed');
+      const hit = (await tokens.certificates(r.ukeyId)).filter(
+        (c) =>
+          (r.keyId === undefined || c.keyId === r.keyId) &&
+          (r.sha256 === undefined || c.info.fingerprints.sha256 === r.sha256.toLowerCase()),
+      );
+      if (hit.length === 0) throw badParam('no such certificate on this UKey');
+      if (hit.length > 1) throw badParam('several certificates match: give request.sha256');
+      const c = hit[0]!;
+      const base = (c.label || c.keyId || 'certificate').replace(/[^\w.-]+/g, '_').slice(0, 64);
+      return { pem: derToPem(c.der, 'CERTIFICATE'), filename: `${base}.pem` };
+    },
     'keys.changePin': (r) =>
       audited('keys.changePin', { ...r }, async () => {
         await tokens.changePin(r.ukeyId);
@@ -238,6 +259,13 @@ export function createOperatorService(deps: OperatorServiceDeps): OperatorApi {
         await tokens.initUserPin(r.ukeyId);
         return null;
       }),
+
+    'pins.pending': async () => (deps.pins ? deps.pins.pendingPins() : notAvailable()),
+    'pins.answer': async (r) => {
+      if (!deps.pins) return notAvailable();
+      deps.pins.answerPin(r);
+      return null;
+    },
 
     'seals.query': (r) => (platform ? platform.sealsQuery(r) : notAvailable()),
     'seals.file': (r) =>

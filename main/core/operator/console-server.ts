@@ -1,0 +1,361 @@
+/**
+ * The headless console's loopback channel (notes: CONSOLE-PROTOCOL; docs/DESKTOP.md "Headless
+ * console"): on 127.0.0.1 only, it serves the built operator UI and carries the same typed operator
+ * API as Electron's IPC. Every request must name our own Host (DNS rebinding) and carry the session
+ * cookie a one-time start-up token was exchanged for; requests that change anything must also come
+ * from our own Origin with a JSON body (or, for staging, a raw body) within the size limits.
+ * Requests are validated by validateRequest exactly as IPC payloads are; faults never leak text.
+ */
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { basename, join } from 'node:path';
+import { WebSocketServer } from 'ws';
+import type { WebSocket } from 'ws';
+import { ResultCode } from '../../common/codes';
+import { AgentError, toAgentError } from '../../common/errors';
+import { isOperatorMethod, validateRequest } from '../../common/ipc-channels';
+import type {
+  OperatorApi,
+  OperatorEvent,
+  OperatorEvents,
+  OperatorReply,
+} from '../../common/operator-api';
+import { ConsoleAuth, SESSION_COOKIE, sessionOf } from './console-auth';
+import {
+  BAD_TOKEN_HTML,
+  NO_SESSION_HTML,
+  PLACEHOLDER_HTML,
+  staticFile,
+  staticHeaders,
+} from './console-static';
+import { StageTooLarge } from './staging';
+import type { StagingArea } from './staging';
+
+export const DEFAULT_CONSOLE_PORT = 18789;
+export const API_MAX_BYTES = 1024 * 1024;
+const WS_MAX_FRAME = 1024;
+
+/** Where `npm run build:renderer` puts the UI, seen from dist/main/core/operator/. */
+export const DEFAULT_STATIC_DIR = join(__dirname, '..', '..', '..', 'renderer');
+
+export interface ConsoleServerOptions {
+  service: OperatorApi;
+  staging: StagingArea;
+  /** 0 = a free port (tests). */
+  port?: number;
+  staticDir?: string;
+  auth?: ConsoleAuth;
+  /** A finished download job's file, for GET /operator/download/<jobId>. */
+  downloadOf?: (jobId: number) => { path: string; name: string } | undefined;
+  log?: (msg: string, detail?: unknown) => void;
+}
+
+export interface ConsoleServer {
+  readonly port: number;
+  readonly origin: string;
+  /** A fresh one-time URL (`/?token=…`, 5 minutes, single use). */
+  issueUrl(): string;
+  /** Pushes an event to every connected console. */
+  publish<E extends OperatorEvent>(event: E, payload: OperatorEvents[E]): void;
+  close(): Promise<void>;
+}
+
+type Refusal = { status: number; code: Exclude<ResultCode, '0'>; message: string };
+
+const refusal = (status: number, code: Exclude<ResultCode, '0'>, message: string): Refusal => ({
+  status,
+  code,
+  message,
+});
+
+const API_HEADERS = {
+  'Content-Type': 'application/json; charset=utf-8',
+  'Cache-Control': 'no-store',
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+};
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { ...API_HEADERS, 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function sendRefusal(res: ServerResponse, r: Refusal): void {
+  sendJson(res, r.status, { code: r.code, message: r.message, data: null });
+}
+
+/** Reads a body of at most `max` bytes; undefined when larger (the rest is drained, not stored). */
+function readBody(req: IncomingMessage, max: number): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > max) over = true;
+      else chunks.push(c);
+    });
+    req.on('end', () => resolve(over ? undefined : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+export function startConsoleServer(o: ConsoleServerOptions): Promise<ConsoleServer> {
+  const auth = o.auth ?? new ConsoleAuth();
+  const staticDir = o.staticDir ?? DEFAULT_STATIC_DIR;
+  const wss = new WebSocketServer({ noServer: true, maxPayload: WS_MAX_FRAME });
+  const clients = new Set<WebSocket>();
+  let port = 0;
+
+  const hosts = (): string[] => [`127.0.0.1:${port}`, `localhost:${port}`];
+  const origins = (): string[] => hosts().map((h) => `http://${h}`);
+  const hostOk = (req: IncomingMessage): boolean => hosts().includes(req.headers.host ?? '');
+  const originOk = (req: IncomingMessage): boolean => origins().includes(req.headers.origin ?? '');
+  const sessionOk = (req: IncomingMessage): boolean => auth.check(sessionOf(req.headers.cookie));
+
+  /** Origin check for requests that act (API, staging): the console's own page only. */
+  const actingRefusal = (req: IncomingMessage): Refusal | undefined => {
+    if (!sessionOk(req)) return refusal(401, ResultCode.APP_NOT_ALLOWED, 'no console session');
+    if (!originOk(req))
+      return refusal(403, ResultCode.APP_NOT_ALLOWED, 'requests must come from the console page');
+    return undefined;
+  };
+
+  async function api(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const refused = actingRefusal(req);
+    if (refused) return sendRefusal(res, refused);
+    const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    if (type !== 'application/json')
+      return sendRefusal(
+        res,
+        refusal(415, ResultCode.BAD_PARAM, 'Content-Type must be application/json'),
+      );
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > API_MAX_BYTES) {
+      res.setHeader('Connection', 'close');
+      sendRefusal(
+        res,
+        refusal(
+          413,
+          ResultCode.BAD_PARAM,
+          'the request is too large (1 MiB): stage files with PUT /operator/stage',
+        ),
+      );
+      req.destroy();
+      return;
+    }
+    const body = await readBody(req, API_MAX_BYTES);
+    if (!body)
+      return sendRefusal(
+        res,
+        refusal(
+          413,
+          ResultCode.BAD_PARAM,
+          'the request is too large (1 MiB): stage files with PUT /operator/stage',
+        ),
+      );
+    let reply: OperatorReply<unknown>;
+    let method: unknown;
+    try {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(body.toString('utf8'));
+      } catch {
+        throw new AgentError(ResultCode.BAD_PARAM, 'the body is not JSON');
+      }
+      const p = parsed as { method?: unknown; request?: unknown } | null;
+      if (typeof p !== 'object' || p === null || Array.isArray(p))
+        throw new AgentError(ResultCode.BAD_PARAM, 'the body must be {method, request}');
+      for (const k of Object.keys(p))
+        if (k !== 'method' && k !== 'request')
+          throw new AgentError(ResultCode.BAD_PARAM, `body.${k} is unknown`);
+      method = p.method;
+      if (!isOperatorMethod(method))
+        throw new AgentError(ResultCode.BAD_PARAM, 'unknown operator method');
+      const request = validateRequest(method, p.request ?? {});
+      const call = o.service[method] as (r: unknown) => Promise<unknown>;
+      const data = await call(request);
+      reply = { code: ResultCode.OK, message: 'ok', data: data === undefined ? null : data };
+    } catch (e) {
+      const err = toAgentError(e);
+      if (err.code === ResultCode.INTERNAL)
+        o.log?.(`console ${String(method)} failed`, err.detail ?? e);
+      reply = { code: err.code as Exclude<ResultCode, '0'>, message: err.message, data: null };
+    }
+    sendJson(res, 200, reply);
+  }
+
+  async function stage(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const refused = actingRefusal(req);
+    if (refused) return sendRefusal(res, refused);
+    const name = url.searchParams.get('name');
+    if (!name)
+      return sendRefusal(
+        res,
+        refusal(400, ResultCode.BAD_PARAM, 'name is needed: /operator/stage?name=<file>'),
+      );
+    const declared = req.headers['content-length'];
+    try {
+      const staged = await o.staging.put(
+        req,
+        name,
+        declared === undefined ? undefined : Number(declared),
+      );
+      sendJson(res, 200, { code: ResultCode.OK, message: 'ok', data: staged });
+    } catch (e) {
+      if (e instanceof StageTooLarge) {
+        res.setHeader('Connection', 'close');
+        sendRefusal(res, refusal(413, ResultCode.BAD_PARAM, 'the file is too large (2 GiB)'));
+        req.destroy();
+        return;
+      }
+      o.log?.('console staging failed', e);
+      sendRefusal(res, refusal(500, ResultCode.INTERNAL, 'internal error'));
+    }
+  }
+
+  function download(res: ServerResponse, id: string): void {
+    const jobId = Number(id);
+    const hit = Number.isSafeInteger(jobId) && jobId > 0 ? o.downloadOf?.(jobId) : undefined;
+    if (!hit || !existsSync(hit.path))
+      return sendRefusal(
+        res,
+        refusal(404, ResultCode.BAD_PARAM, 'no finished download with this id'),
+      );
+    const ascii = basename(hit.name).replace(/[^\x20-\x7e]|["\\]/g, '_');
+    res.writeHead(200, {
+      'Content-Type': 'application/octet-stream',
+      'Content-Length': statSync(hit.path).size,
+      'Content-Disposition': `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(hit.name)}`,
+      'Cache-Control': 'no-store',
+      'X-Content-Type-Options': 'nosniff',
+    });
+    createReadStream(hit.path).pipe(res);
+  }
+
+  function serveStatic(res: ServerResponse, pathname: string, head: boolean): void {
+    const headers = staticHeaders(port);
+    const hit = staticFile(staticDir, pathname);
+    if (!hit) {
+      if (pathname === '/' || pathname === '/index.html') {
+        res.writeHead(200, { ...headers, 'Content-Type': 'text/html; charset=utf-8' });
+        return void res.end(head ? undefined : PLACEHOLDER_HTML);
+      }
+      res.writeHead(404, { ...headers, 'Content-Type': 'text/plain; charset=utf-8' });
+      return void res.end(head ? undefined : 'not found');
+    }
+    res.writeHead(200, {
+      ...headers,
+      'Content-Type': hit.type,
+      'Content-Length': statSync(hit.file).size,
+    });
+    if (head) return void res.end();
+    createReadStream(hit.file).pipe(res);
+  }
+
+  function html(res: ServerResponse, status: number, body: string): void {
+    res.writeHead(status, { ...staticHeaders(port), 'Content-Type': 'text/html; charset=utf-8' });
+    res.end(body);
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (!hostOk(req)) {
+      return sendRefusal(res, refusal(403, ResultCode.APP_NOT_ALLOWED, 'wrong Host'));
+    }
+    const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
+    const path = url.pathname;
+    const isOperator = path.startsWith('/operator/');
+
+    if (req.method === 'GET' && path === '/' && url.searchParams.has('token')) {
+      const session = auth.redeem(url.searchParams.get('token') ?? '');
+      if (!session) return html(res, 401, BAD_TOKEN_HTML);
+      res.writeHead(303, {
+        Location: '/',
+        'Set-Cookie': `${SESSION_COOKIE}=${session}; HttpOnly; SameSite=Strict; Path=/`,
+        'Cache-Control': 'no-store',
+        'Referrer-Policy': 'no-referrer',
+      });
+      return void res.end();
+    }
+    if (!sessionOk(req)) {
+      if (isOperator)
+        return sendRefusal(res, refusal(401, ResultCode.APP_NOT_ALLOWED, 'no console session'));
+      return html(res, 401, NO_SESSION_HTML);
+    }
+    if (path === '/operator/api') {
+      if (req.method !== 'POST')
+        return sendRefusal(res, refusal(405, ResultCode.BAD_PARAM, 'POST only'));
+      return api(req, res);
+    }
+    if (path === '/operator/stage') {
+      if (req.method !== 'PUT')
+        return sendRefusal(res, refusal(405, ResultCode.BAD_PARAM, 'PUT only'));
+      return stage(req, res, url);
+    }
+    const dl = /^\/operator\/download\/(\d{1,15})$/.exec(path);
+    if (dl && req.method === 'GET') return download(res, dl[1]!);
+    if (isOperator) return sendRefusal(res, refusal(404, ResultCode.BAD_PARAM, 'no such endpoint'));
+    if (req.method !== 'GET' && req.method !== 'HEAD')
+      return sendRefusal(res, refusal(405, ResultCode.BAD_PARAM, 'GET only'));
+    serveStatic(res, path, req.method === 'HEAD');
+  }
+
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch((e: unknown) => {
+      o.log?.('console request failed', e);
+      if (!res.headersSent) sendRefusal(res, refusal(500, ResultCode.INTERNAL, 'internal error'));
+      else res.destroy();
+    });
+  });
+  server.requestTimeout = 0; // staging uploads may be long; the idle socket timeout still applies
+  server.headersTimeout = 30_000;
+
+  const refuseUpgrade = (socket: Duplex, status: number, text: string): void => {
+    socket.end(
+      `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${text.length}\r\n\r\n${text}`,
+    );
+  };
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => undefined);
+    const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
+    if (!hostOk(req)) return refuseUpgrade(socket, 403, 'Forbidden');
+    if (path !== '/operator/events') return refuseUpgrade(socket, 404, 'Not Found');
+    if (!sessionOk(req)) return refuseUpgrade(socket, 401, 'Unauthorized');
+    // Cross-site WebSocket hijacking: the cookie alone is not enough.
+    if (!originOk(req)) return refuseUpgrade(socket, 403, 'Forbidden');
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      clients.add(ws);
+      ws.on('message', () => undefined); // client frames are ignored; oversize ones close it (ws)
+      ws.on('error', () => undefined);
+      ws.on('close', () => clients.delete(ws));
+    });
+  });
+
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port ?? DEFAULT_CONSOLE_PORT, '127.0.0.1', () => {
+      server.off('error', reject);
+      port = (server.address() as AddressInfo).port;
+      resolve({
+        port,
+        origin: `http://127.0.0.1:${port}`,
+        issueUrl: () => `http://127.0.0.1:${port}/?token=${auth.issueToken()}`,
+        publish: (event, payload) => {
+          const frame = JSON.stringify({ event, payload });
+          for (const ws of clients) if (ws.readyState === ws.OPEN) ws.send(frame);
+        },
+        close: () =>
+          new Promise<void>((done) => {
+            for (const ws of clients) ws.terminate();
+            wss.close();
+            server.close(() => done());
+            server.closeAllConnections();
+          }),
+      });
+    });
+  });
+}

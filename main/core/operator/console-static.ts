@@ -1,0 +1,105 @@
+/**
+ * The console's static files: the built operator UI in dist/renderer/ (index.html and assets/),
+ * with a strict CSP. Only `/`, `/index.html` and `/assets/<name>` are served; anything with a dot
+ * segment, a backslash or an odd character is not looked up at all. Until the UI is built, `/`
+ * answers a small placeholder page saying how to build it.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { join, resolve, sep } from 'node:path';
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.gif': 'image/gif',
+  '.webp': 'image/webp',
+  '.ico': 'image/x-icon',
+  '.woff': 'font/woff',
+  '.woff2': 'font/woff2',
+  '.ttf': 'font/ttf',
+  '.otf': 'font/otf',
+  '.txt': 'text/plain; charset=utf-8',
+};
+
+/** Headers of every static answer (PROTOCOL §3). */
+export function staticHeaders(port: number): Record<string, string> {
+  return {
+    'Content-Security-Policy': [
+      "default-src 'self'",
+      "script-src 'self'",
+      "style-src 'self' 'unsafe-inline'",
+      "img-src 'self' data: blob:",
+      `connect-src 'self' ws://127.0.0.1:${port} ws://localhost:${port}`,
+      "frame-ancestors 'none'",
+      "base-uri 'none'",
+      "form-action 'none'",
+    ].join('; '),
+    'X-Content-Type-Options': 'nosniff',
+    'Referrer-Policy': 'no-referrer',
+    'Cache-Control': 'no-store',
+    'X-Frame-Options': 'DENY',
+    'Cross-Origin-Opener-Policy': 'same-origin',
+    'Cross-Origin-Resource-Policy': 'same-origin',
+  };
+}
+
+/** The file for a URL path, or undefined (404). */
+export function staticFile(
+  root: string,
+  pathname: string,
+): { file: string; type: string } | undefined {
+  let rel: string;
+  if (pathname === '/' || pathname === '/index.html') rel = 'index.html';
+  else if (
+    /^\/assets\/[A-Za-z0-9_-][A-Za-z0-9._-]*(\/[A-Za-z0-9_-][A-Za-z0-9._-]*)*$/.test(pathname)
+  )
+    rel = pathname.slice(1);
+  else return undefined;
+  if (rel.split('/').some((s) => s === '.' || s === '..' || s.includes('..'))) return undefined;
+  const base = resolve(root);
+  const file = resolve(join(base, rel));
+  if (!file.startsWith(base + sep)) return undefined;
+  if (!existsSync(file) || !statSync(file).isFile()) return undefined;
+  const dot = file.lastIndexOf('.');
+  const type = TYPES[dot >= 0 ? file.slice(dot).toLowerCase() : ''] ?? 'application/octet-stream';
+  return { file, type };
+}
+
+/** The page `/` answers while dist/renderer/ has no index.html. */
+export const PLACEHOLDER_HTML = `<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>UKey 签章助手 — console</title></head>
+<body style="font-family: sans-serif; max-width: 40em; margin: 3em auto">
+<h1>UKey 签章助手 / UKey agent console</h1>
+<p>操作界面尚未构建。The operator UI is not built yet: run <code>npm run build:renderer</code>
+(it writes <code>dist/renderer/</code>) and reload this page. The operator API at
+<code>/operator/api</code> and the events at <code>/operator/events</code> work already.</p>
+</body></html>
+`;
+
+/** Page for a bad, used or expired start-up link. */
+export const BAD_TOKEN_HTML = `<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>链接无效 / Link not valid</title></head>
+<body style="font-family: sans-serif; max-width: 40em; margin: 3em auto">
+<h1>链接无效或已使用 / This link is not valid any more</h1>
+<p>控制台链接只能使用一次，5 分钟内有效。请重新启动 <code>ukey-agent serve --console</code> 获取新链接。</p>
+<p>A console link works once, within 5 minutes. Restart <code>ukey-agent serve --console</code>
+for a new link.</p>
+</body></html>
+`;
+
+/** Page for any other request without a session. */
+export const NO_SESSION_HTML = `<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>需要登录 / Not signed in</title></head>
+<body style="font-family: sans-serif; max-width: 40em; margin: 3em auto">
+<h1>需要控制台链接 / Open the console with its link</h1>
+<p>请使用 <code>ukey-agent serve --console</code> 打印的一次性链接打开控制台。</p>
+<p>Open the console with the one-time link <code>ukey-agent serve --console</code> printed.</p>
+</body></html>
+`;
