@@ -2,7 +2,9 @@
 // passphrase (a wrong one is refused, nothing changed), and is an audited operator action.
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { get } from 'node:https';
+import { createInterface } from 'node:readline';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../helpers/dev-tokens';
@@ -65,5 +67,51 @@ describe('ukey-agent tls ca', () => {
       entries.some((e) => e.interface === 'tls.ca' && e.source === 'operator'),
       r.stdout,
     );
+  });
+
+  it('serve --tls-port answers the JSAPI over HTTPS to a client trusting only the local CA', async () => {
+    const demoData = join(dir, 'serve');
+    const agent = spawn(
+      process.execPath,
+      [BIN, 'serve', '--demo', '--data-dir', demoData, '--port', '0', '--tls-port', '0', '--json'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    try {
+      const line = await new Promise<string>((resolve, reject) => {
+        createInterface({ input: agent.stdout! }).once('line', resolve);
+        agent.once('exit', (c) => reject(new Error(`serve exited ${c}`)));
+      });
+      const out = JSON.parse(line) as {
+        data: { jsapi: string; jsapiTls: string; tlsCa: string; tlsCaFingerprint: string };
+      };
+      const url = new URL(out.data.jsapiTls);
+      assert.equal(url.protocol, 'https:');
+      assert.equal(url.hostname, 'localhost');
+      assert.notEqual(url.port, new URL(out.data.jsapi).port);
+      const ca = readFileSync(out.data.tlsCa, 'utf8');
+      const status = await new Promise<{ code: string; data: { version: string } }>(
+        (resolve, reject) => {
+          get(
+            {
+              host: '127.0.0.1',
+              servername: 'localhost',
+              port: Number(url.port),
+              path: '/api/v1/status',
+              ca,
+              headers: { host: `localhost:${url.port}` },
+            },
+            (res) => {
+              let t = '';
+              res.on('data', (d: Buffer) => (t += d));
+              res.on('end', () => resolve(JSON.parse(t)));
+            },
+          ).on('error', reject);
+        },
+      );
+      assert.equal(status.code, '0');
+      assert.ok(status.data.version);
+    } finally {
+      agent.kill('SIGTERM');
+    }
   });
 });

@@ -7,6 +7,9 @@ import { createPlatformClient } from '../../core/platform/platform-client';
 import { identityKeyOnUKey, loadAgentIdentity } from '../../core/platform/agent-identity';
 import type { Agent } from '../../core/agent';
 import { openAgentStore } from '../../core/store/agent-store';
+import { passphraseProtector } from '../../core/store/passphrase-protector';
+import { ensureLocalTls } from '../../core/bridge/local-tls';
+import type { LocalTlsIdentity } from '../../core/bridge/local-tls';
 import { spawn } from 'node:child_process';
 import { startOperatorConsole } from '../../core/operator/console';
 import type { OperatorConsole } from '../../core/operator/console';
@@ -29,6 +32,7 @@ interface ServeOptions extends TokenCliOptions {
   console?: boolean;
   consolePort?: string;
   consoleOpen?: boolean;
+  tlsPort?: string;
 }
 
 /** The passphrase that unlocks the agent's key store: 0600 file, environment, or (demo) the demo one. */
@@ -46,6 +50,34 @@ function portOf(o: ServeOptions, fallback: number): number {
   const p = Number(o.port);
   if (!Number.isInteger(p) || p < 0 || p > 65535) throw badParam('--port must be 0..65535');
   return p;
+}
+
+function tlsPortOf(o: ServeOptions): number | undefined {
+  if (o.tlsPort === undefined) return undefined;
+  const p = Number(o.tlsPort);
+  if (!Number.isInteger(p) || p < 0 || p > 65535) throw badParam('--tls-port must be 0..65535');
+  return p;
+}
+
+/** The bridge's HTTPS/WSS identity from the encrypted key store (made on first use). */
+async function tlsOf(
+  o: ServeOptions,
+  dataDir: string,
+  demo: DemoWorld | undefined,
+): Promise<{ port: number; identity: LocalTlsIdentity } | undefined> {
+  const port = tlsPortOf(o);
+  if (port === undefined) return undefined;
+  const store = openAgentStore(dataDir);
+  try {
+    const secrets = await store.openSecrets(passphraseProtector(passphraseOf(o, demo)));
+    try {
+      return { port, identity: await ensureLocalTls({ dataDir, secrets }) };
+    } finally {
+      secrets.close();
+    }
+  } finally {
+    store.close();
+  }
 }
 
 function consolePortOf(o: ServeOptions): number {
@@ -100,6 +132,10 @@ export function serveCommand(): Command {
       `the console's port on 127.0.0.1 (default ${DEFAULT_CONSOLE_PORT}, 0 = free)`,
     )
     .option('--console-open', 'open the console link in the default browser')
+    .option(
+      '--tls-port <port>',
+      'also serve the JSAPI over HTTPS/WSS on this 127.0.0.1 port (0 = free) with the local CA (`tls ca`)',
+    )
     .action(
       action<ServeOptions>(async (o) => {
         const dataDir = dataDirOf(o);
@@ -129,6 +165,7 @@ export function serveCommand(): Command {
           const store = openAgentStore(dataDir);
           const settings = store.settings.all();
           store.close();
+          const tls = await tlsOf(o, dataDir, demo);
           const pinFile = o.pinFile;
           const webHost = o.console
             ? new WebConsoleHost({
@@ -157,6 +194,9 @@ export function serveCommand(): Command {
             approvalTimeoutMs: settings.approvalTimeoutMs,
             auditSigner: identity.auditSigner,
             auditSealIntervalMs: settings.auditSealIntervalMs,
+            ...(tls
+              ? { tls: { port: tls.port, key: tls.identity.key, cert: tls.identity.cert } }
+              : {}),
             log: (msg) => process.stderr.write(`agent: ${msg}\n`),
           }).catch((e: unknown) => {
             if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') {
@@ -208,6 +248,13 @@ export function serveCommand(): Command {
           const keys = agent.tokens.list();
           const out = {
             jsapi: agent.bridge.url,
+            ...(tls
+              ? {
+                  jsapiTls: agent.bridge.tlsUrl,
+                  tlsCa: tls.identity.caPath,
+                  tlsCaFingerprint: tls.identity.caFingerprint,
+                }
+              : {}),
             platform: platformUrl,
             ukeys: keys.map((k) => ({
               UKeyId: k.ukeyId,
@@ -226,6 +273,10 @@ export function serveCommand(): Command {
             process.stdout.write(
               `ukey-agent listening on ${out.jsapi} (platform ${out.platform})\n`,
             );
+            if (tls)
+              process.stdout.write(
+                `  HTTPS/WSS on ${agent.bridge.tlsUrl}; trust the local CA ${tls.identity.caPath}${tls.identity.created ? ' (new: trust it again)' : ''} — see \`ukey-agent tls ca\`\n`,
+              );
             for (const k of out.ukeys)
               process.stdout.write(
                 `  UKey ${k.UKeyId} "${k.label}"${k.development ? ' [DEVELOPMENT TOKEN]' : ''}\n`,
