@@ -104,5 +104,13 @@ describe(`relay agent killed ${KILLS} times`, () => {
       again <= down.kills * CHUNK,
       `download re-sent ${again} bytes for ${down.kills} kills`,
     );
+    const figures = {
+      size: SIZE,
+      chunk: CHUNK,
+      kills: KILLS,
+      uploadResent: resent,
+      downloadResent: again,
+    };
+    process.stdout.write(`# relay crash figures ${JSON.stringify(figures)}\n`);
   });
 });

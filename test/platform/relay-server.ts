@@ -11,7 +11,6 @@ import { AgentError } from '../../main/common/errors';
 import { httpStatusOf, ResultCode } from '../../main/common/codes';
 import { checkReplay, verifyRequestSign } from '../../main/core/platform/canonical';
 import type { NonceStore } from '../../main/core/platform/canonical';
-import { createSm3 } from '../../main/core/crypto/sm3';
 import { AUTH_HEADERS, RELAY_PATH } from '../../main/core/relay/protocol';
 import { findApp } from './apps';
 import type { PlatformDb } from './database';
@@ -81,12 +80,6 @@ function sendText(res: ServerResponse, status: number, text: string): void {
   res.end(`${text}\n`);
 }
 
-async function fileSm3(path: string): Promise<string> {
-  const h = createSm3();
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) h.update(chunk);
-  return h.digest().toString('hex');
-}
-
 /** Bytes an app's directory holds: declared sizes of its uploads (a quota reserves them). */
 async function usedBytes(dir: string): Promise<number> {
   let used = 0;
@@ -154,7 +147,7 @@ export async function createRelayHandler(
         return {};
       },
       onUploadFinish: async (_req, upload: Upload) => {
-        const digest = await store.sm3Of(upload.id, upload.size ?? 0, fileSm3);
+        const digest = await store.sm3Of(upload.id, upload.size ?? 0);
         if (digest !== upload.metadata?.sm3) {
           await store.remove(upload.id);
           throw tusError(422, 'the file SM3 does not match Upload-Metadata sm3; upload discarded');

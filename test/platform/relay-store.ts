@@ -1,16 +1,21 @@
 // The reference platform's tus data store: @tus/file-store with the `checksum` extension (md5) that
 // @tus/server 2.x lacks, a committed offset that survives a crash, and an incremental SM3.
 import { createHash } from 'node:crypto';
-import type { Hash } from 'node:crypto';
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import { constants, createWriteStream } from 'node:fs';
+import { open, readFile, rm, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Transform, pipeline } from 'node:stream';
+import { Transform } from 'node:stream';
 import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { FileStore } from '@tus/file-store';
 import type { Upload } from '@tus/utils';
-import { nodeHasSm3 } from '../../main/core/crypto/sm3';
 import { CHECKSUM_MISMATCH } from '../../main/core/relay/protocol';
+import { Sm3Worker } from './relay-sm3-worker';
+
+/** Digits of `<id>.offset`: fixed, so an update is one in-place write of the same length. */
+const OFFSET_WIDTH = 20;
+const sm3Worker = new Sm3Worker();
 
 /** A tus error as @tus/server answers it: status and plain-text body. */
 export interface TusError {
@@ -34,6 +39,10 @@ export interface RelayStats {
 
 type FileStoreClass = typeof FileStore;
 
+/** A copy of an Upload that keeps its class (tus reads `sizeIsDeferred`, a getter). */
+const copyOf = (u: Upload): Upload =>
+  Object.assign(Object.create(Object.getPrototypeOf(u) as object) as Upload, u);
+
 /** Parses `md5 <base64>`; a missing header or another algorithm is a 400 (tus checksum ext.). */
 function expectedMd5(header: string | undefined): string {
   if (!header) throw tusError(400, 'Upload-Checksum is required');
@@ -44,14 +53,18 @@ function expectedMd5(header: string | undefined): string {
 
 /**
  * Builds the store class from the ESM module's FileStore (loaded at runtime, see relay-tus.ts).
- * A chunk is written in place while hashed; if its MD5 differs, the file is cut back to where the
- * chunk began, so a bad or torn chunk is never stored. `<id>.offset` records the last verified
- * end: after a crash mid-chunk the torn tail is cut off on the next look at the upload.
+ * A chunk is written in place while its MD5 is computed; if the MD5 differs, the file is cut back
+ * to where the chunk began, so a bad or torn chunk is never stored. `<id>.offset` records the last
+ * verified end: after a crash mid-chunk the torn tail is cut off on the next look at the upload.
+ * The whole-file SM3 runs in a worker thread over verified bytes only (relay-sm3-worker.ts).
  */
 export function checksumFileStore(Base: FileStoreClass, stats: RelayStats) {
   return class ChecksumFileStore extends Base {
-    /** SM3 state per upload up to its committed offset, so finishing does not re-read the file. */
-    private readonly running = new Map<string, { hash: Hash; offset: number }>();
+    /**
+     * Uploads as last read from disk, offset kept at the committed end: a PATCH then costs no
+     * file reads (this process owns the directory; a restart starts empty and reads the disk).
+     */
+    private readonly known = new Map<string, Upload>();
 
     constructor(directory: string) {
       super({ directory });
@@ -72,66 +85,79 @@ export function checksumFileStore(Base: FileStoreClass, stats: RelayStats) {
     }
 
     override async getUpload(id: string): Promise<Upload> {
+      const cached = this.known.get(id);
+      if (cached) return copyOf(cached);
       const upload = await super.getUpload(id);
       const committed = await this.committed(id);
       if ((upload.offset ?? 0) > committed) {
         await truncate(this.pathOf(id), committed);
         upload.offset = committed;
       }
+      this.known.set(id, copyOf(upload));
       return upload;
     }
 
     override async write(readable: Readable, id: string, offset: number): Promise<number> {
       const expected = expectedMd5(checksumScope.getStore()?.checksum);
+      const path = this.pathOf(id);
       const md5 = createHash('md5');
-      const prior = this.running.get(id);
-      let sm3: Hash | undefined;
-      if (prior?.offset === offset) sm3 = prior.hash.copy();
-      else if (offset === 0 && nodeHasSm3()) sm3 = createHash('sm3');
       const tap = new Transform({
         transform(chunk: Buffer, _enc, done) {
           stats.bytesReceived += chunk.length;
           md5.update(chunk);
-          sm3?.update(chunk);
           done(null, chunk);
         },
       });
-      let end: number;
+      // Large write batches: fewer trips to the thread pool than FileStore's 16 KiB default.
+      const out = createWriteStream(path, { flags: 'r+', start: offset, highWaterMark: 1 << 20 });
       try {
-        end = await super.write(
-          pipeline(readable, tap, () => {}),
-          id,
-          offset,
-        );
-      } catch (e) {
-        await truncate(this.pathOf(id), offset);
-        throw e;
+        await pipeline(readable, tap, out);
+      } catch {
+        await truncate(path, offset);
+        throw tusError(500, 'Something went wrong receiving the file');
       }
+      const end = offset + out.bytesWritten;
       if (md5.digest('base64') !== expected) {
-        await truncate(this.pathOf(id), offset);
+        await truncate(path, offset);
         stats.chunksRefused++;
         throw tusError(CHECKSUM_MISMATCH, 'Checksum Mismatch');
       }
-      await writeFile(this.committedFile(id), String(end));
-      if (sm3) this.running.set(id, { hash: sm3, offset: end });
-      else this.running.delete(id);
+      await this.commit(id, end);
+      const known = this.known.get(id);
+      if (known) known.offset = end;
+      // SM3 reads the verified bytes back on the worker's core while the client sends the next.
+      sm3Worker.feed(path, offset, end);
       return end;
     }
 
-    /** SM3 (hex) of the whole upload: the running state if it covers the file, else a re-read. */
-    async sm3Of(
-      id: string,
-      size: number,
-      full: (path: string) => Promise<string>,
-    ): Promise<string> {
-      const run = this.running.get(id);
-      this.running.delete(id);
-      if (run?.offset === size) return run.hash.digest('hex');
-      return full(this.pathOf(id));
+    /**
+     * Records the verified end in place with one small write (no truncate-then-write window a
+     * crash could leave empty). No fsync per chunk: a process crash keeps the page cache, and
+     * the file is synced once complete (finish).
+     */
+    private async commit(id: string, end: number): Promise<void> {
+      const fh = await open(this.committedFile(id), constants.O_WRONLY | constants.O_CREAT, 0o600);
+      try {
+        await fh.write(String(end).padStart(OFFSET_WIDTH, '0'), 0, 'utf8');
+      } finally {
+        await fh.close();
+      }
+    }
+
+    /** SM3 (hex) of the whole upload, after syncing it to disk: the worker's running hash. */
+    async sm3Of(id: string, size: number): Promise<string> {
+      const fh = await open(this.pathOf(id), 'r+');
+      try {
+        await fh.datasync();
+      } finally {
+        await fh.close();
+      }
+      return sm3Worker.digest(this.pathOf(id), size);
     }
 
     override async remove(id: string): Promise<void> {
-      this.running.delete(id);
+      this.known.delete(id);
+      sm3Worker.drop(this.pathOf(id));
       await super.remove(id);
       await rm(this.committedFile(id), { force: true });
       await rm(this.doneFile(id), { force: true });

@@ -49,16 +49,24 @@ async function serverOffset(ctx: TransferContext, job: RelayJob): Promise<number
   return offset;
 }
 
+/** Bytes per read while filling a chunk: the event loop runs between them (see readChunk). */
+const SLICE = 1024 * 1024;
+
+/**
+ * Reads and MD5s the chunk at `offset` in slices: each slice's read yields to the event loop, so
+ * the request on the wire keeps being fed to the socket while the next chunk is prepared.
+ */
 async function readChunk(fh: FileHandle, buf: Buffer, offset: number, size: number) {
   const want = Math.min(buf.length, size - offset);
+  const md5 = createHash('md5');
   let got = 0;
   while (got < want) {
-    const { bytesRead } = await fh.read(buf, got, want - got, offset + got);
+    const { bytesRead } = await fh.read(buf, got, Math.min(SLICE, want - got), offset + got);
     if (bytesRead === 0) throw new RelayError('the source file shrank during the upload', false);
+    md5.update(buf.subarray(got, got + bytesRead));
     got += bytesRead;
   }
-  const data = buf.subarray(0, want);
-  return { offset, data, md5: createHash('md5').update(data).digest('base64') };
+  return { offset, data: buf.subarray(0, want), md5: md5.digest('base64') };
 }
 
 async function patchChunk(
