@@ -1,5 +1,6 @@
 // The agent's file relay: a persistent job queue (relay_jobs) run with retry and backoff, resumed
 // after a restart, steerable by pause/resume/cancel from this or another process.
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { rm } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
@@ -36,6 +37,21 @@ export interface RelayAgentOptions {
   concurrency?: number;
   retry?: RelayRetry;
   clock?: () => number;
+  /** How long a claim on a job lasts without renewal. Default 30 s, renewed every third of it. */
+  leaseMs?: number;
+}
+
+/** Whether the agent process named in a lease ('<pid>:<random>') still runs on this machine. */
+export function leaseOwnerAlive(owner: string): boolean {
+  const pid = Number(owner.split(':')[0]);
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: it exists but belongs to someone else, so it is alive.
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 export interface RelayAgentEvents {
@@ -56,6 +72,9 @@ export class RelayAgent extends EventEmitter<RelayAgentEvents> {
   private readonly wanted = new Set<number>();
   private all = false;
   private stopped = false;
+  /** This agent's name in job leases: the pid (for liveness) and a random part (per instance). */
+  private readonly owner = `${process.pid}:${randomUUID()}`;
+  private readonly leaseMs: number;
 
   constructor(private readonly options: RelayAgentOptions) {
     super();
@@ -64,6 +83,7 @@ export class RelayAgent extends EventEmitter<RelayAgentEvents> {
     this.chunkBytes = options.chunkBytes ?? 8 * 1024 * 1024;
     this.concurrency = options.concurrency ?? 2;
     this.retry = { baseMs: 500, maxMs: 30_000, maxAttempts: 10, ...options.retry };
+    this.leaseMs = options.leaseMs ?? 30_000;
     if (!Number.isInteger(this.chunkBytes) || this.chunkBytes < 1024)
       throw badParam('chunkBytes must be an integer of at least 1024');
   }
@@ -185,10 +205,21 @@ export class RelayAgent extends EventEmitter<RelayAgentEvents> {
     for (const job of this.jobs.pending()) {
       if (this.active.size >= this.concurrency) return;
       if (this.active.has(job.id) || (!this.all && !this.wanted.has(job.id))) continue;
-      if (!this.jobs.transition(job.id, ['queued', 'running'], 'running')) continue;
+      // Another live agent (serve, a CLI) may be running it: never run a job twice.
+      if (!this.jobs.claim(job.id, this.owner, this.leaseMs, leaseOwnerAlive)) continue;
       const controller = new AbortController();
       this.active.set(job.id, controller);
+      const heartbeat = setInterval(
+        () => {
+          if (!this.jobs.renew(job.id, this.owner, this.leaseMs))
+            controller.abort(new TransferStopped());
+        },
+        Math.max(50, Math.floor(this.leaseMs / 3)),
+      );
+      heartbeat.unref();
       void this.runJob(job.id, controller).finally(() => {
+        clearInterval(heartbeat);
+        this.jobs.release(job.id, this.owner);
         this.active.delete(job.id);
         this.wanted.delete(job.id);
         this.emitState(job.id);

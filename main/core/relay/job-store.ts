@@ -133,6 +133,58 @@ export class RelayJobStore {
   }
 
   /**
+   * Takes a queued or interrupted job for `owner` until `now + leaseMs`. A job another agent is
+   * running is left alone unless its lease ran out or `ownerAlive` says that agent is gone (a
+   * SIGKILLed process is noticed at once, without waiting for the lease). Atomic.
+   */
+  claim(
+    id: number,
+    owner: string,
+    leaseMs: number,
+    ownerAlive: (owner: string) => boolean,
+  ): boolean {
+    return this.db
+      .transaction((): boolean => {
+        const row = this.db
+          .prepare('SELECT state, lease_owner, lease_until FROM relay_jobs WHERE id = ?')
+          .get(id) as
+          | { state: RelayJobState; lease_owner: string | null; lease_until: number | null }
+          | undefined;
+        const now = this.clock();
+        if (!row) return false;
+        if (row.state === 'running' && row.lease_owner !== null && row.lease_owner !== owner) {
+          const expired = row.lease_until === null || row.lease_until < now;
+          if (!expired && ownerAlive(row.lease_owner)) return false;
+        } else if (row.state !== 'queued' && row.state !== 'running') return false;
+        this.db
+          .prepare(
+            `UPDATE relay_jobs SET state = 'running', lease_owner = ?, lease_until = ?, updated_at = ?
+           WHERE id = ?`,
+          )
+          .run(owner, now + leaseMs, now, id);
+        return true;
+      })
+      .immediate();
+  }
+
+  /** Extends the lease while the job runs; false if another agent took it over. */
+  renew(id: number, owner: string, leaseMs: number): boolean {
+    return (
+      this.db
+        .prepare('UPDATE relay_jobs SET lease_until = ? WHERE id = ? AND lease_owner = ?')
+        .run(this.clock() + leaseMs, id, owner).changes === 1
+    );
+  }
+
+  release(id: number, owner: string): void {
+    this.db
+      .prepare(
+        'UPDATE relay_jobs SET lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?',
+      )
+      .run(id, owner);
+  }
+
+  /**
    * Moves a job from one of `from` to `to` in one statement; false if it was in another state
    * (another process got there first).
    */

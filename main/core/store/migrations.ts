@@ -151,6 +151,9 @@ export const MIGRATIONS: readonly string[] = [
      updated_at INTEGER NOT NULL
    );
    CREATE INDEX relay_jobs_state ON relay_jobs (state);`,
+  // Which process runs a relay job: two agents (serve and a CLI) must never run the same one.
+  `ALTER TABLE relay_jobs ADD COLUMN lease_owner TEXT;   -- '<pid>:<random>' of the running agent
+   ALTER TABLE relay_jobs ADD COLUMN lease_until INTEGER; -- ms; renewed while the job runs`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
