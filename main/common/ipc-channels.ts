@@ -195,7 +195,8 @@ const VALIDATORS: Validators = {
   'keys.unblockPin': obj({ ukeyId }),
 
   'pins.pending': none,
-  'pins.answer': obj({ requestId, pin: optional(str(64)), cancel: optional(bool) }),
+  // 256: a prompt of kind 'passphrase' takes the key store passphrase, longer than any PIN.
+  'pins.answer': obj({ requestId, pin: optional(str(256)), cancel: optional(bool) }),
 
   'seals.query': obj({
     orgCode: str(64),

@@ -50,12 +50,16 @@ export interface KeyPairView {
 
 export type KeyGenAlgorithmName = 'sm2' | 'rsa2048' | 'ec-p256';
 
-/** A PIN the agent needs now (the console asks it in the web UI; Electron in its PIN window). */
+/**
+ * A PIN the agent needs now (the console asks it in the web UI; Electron in its PIN window). Kind
+ * 'passphrase' is the agent's key store passphrase (the desktop unlocking its platform identity at
+ * start): no key, so ukeyId and tokenLabel are ''.
+ */
 export interface PinPromptView {
   requestId: string;
   ukeyId: string;
   tokenLabel: string;
-  kind: 'user' | 'so' | 'new-user' | 'new-so';
+  kind: 'user' | 'so' | 'new-user' | 'new-so' | 'passphrase';
   /** Tries left before the key locks, when the key tells. */
   triesLeft?: number;
   /** What the PIN is for, in words the signer understands. */
@@ -68,7 +72,7 @@ export interface PinPromptView {
 
 export interface PinAnswerInput {
   requestId: string;
-  /** The PIN; absent only with cancel. */
+  /** The PIN (or passphrase, at most 256 characters); absent only with cancel. */
   pin?: string;
   cancel?: boolean;
 }

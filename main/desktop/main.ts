@@ -1,14 +1,15 @@
 /**
- * The desktop composition root (package.json "main"). Only Electron runs this file, and it cannot
- * run on the build machines (no Electron binary), so it only wires the tested modules together:
- * single-instance lock, secure session and window factory, the desktop approval host, the agent,
- * the operator service behind the IPC router, the tray. Logic belongs in those modules, not here.
+ * The desktop composition root (package.json "main"). Only Electron runs it for real; the tests run
+ * it with fake Electron objects (test/integration/desktop-composition.test.ts). It only wires the
+ * tested modules together: single-instance lock, secure session and window factory, the desktop
+ * approval host, the agent, the operator stack (core/operator/operator-stack.ts, as `serve
+ * --console` has it) behind the IPC router, the platform identity (platform-identity.ts), the tray.
+ * Logic belongs in those modules, not here.
  */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { AgentError } from '../common/errors';
-import { ResultCode } from '../common/codes';
 import { createAgent } from '../core/agent';
 import type { Agent } from '../core/agent';
 import { DesktopHost } from './approval-host';
@@ -27,17 +28,21 @@ import type {
   ShellLike,
   TrayLike,
 } from './electron-types';
-import { createEventPublisher, forwardAgentEvents } from './event-publisher';
+import { createEventPublisher } from './event-publisher';
 import { registerOperatorIpc } from './ipc-router';
 import { notifyKeyEvents } from './key-notifications';
-import { createOperatorService } from '../core/operator/operator-service';
+import { createOperatorStack } from '../core/operator/operator-stack';
+import type { PlatformClientConfig } from '../core/platform/platform-client';
+import type { SignatureProvider } from '../core/pki/signer';
+import { IDENTITY_UNLOCKING, PlatformGate, loadDesktopIdentity } from './platform-identity';
+import type { IdentityOutcome } from './platform-identity';
 import { APP_ORIGIN, APP_SCHEME } from './renderer-origin';
 import { acquireSingleInstance, bringForward } from './single-instance';
 import { TrayState, renderTray, trayView } from './tray-state';
 import { createWindowFactory, guardWebContents, secureSession } from './window-factory';
 
 /** The part of the `electron` module this file uses. */
-interface ElectronMain {
+export interface ElectronMain {
   app: AppLike & LoginItemApp;
   BrowserWindow: BrowserWindowCtor;
   ipcMain: IpcMainLike;
@@ -63,14 +68,40 @@ const PRELOAD = join(__dirname, '..', 'preload', 'preload.js');
 /** Help and platform pages the UI may link to (opened in the system browser). */
 const EXTERNAL_HOSTS: readonly string[] = [];
 
-const log = (msg: string, detail?: unknown): void => {
+const defaultLog = (msg: string, detail?: unknown): void => {
   console.error(`[ukey-agent] ${msg}`, detail ?? '');
 };
 
-export async function startDesktop(): Promise<void> {
+/** What a real start takes from Electron and the environment; tests give their own. */
+export interface DesktopConfig {
+  /** Default: Electron's userData folder. */
+  dataDir?: string;
+  /** JSAPI port on 127.0.0.1 (default 18788; 0 = a free port). */
+  jsapiPort?: number;
+  /** PKCS#11 libraries; default every known module found here. */
+  modules?: string[];
+  /** Linux start-at-login folder (default $XDG_CONFIG_HOME/autostart). */
+  autostartDir?: string;
+  argv?: readonly string[];
+  /** Platform client options beyond the identity's (tests shorten the retries). */
+  platformClient?: Partial<Omit<PlatformClientConfig, 'baseUrl' | 'signer' | 'platformKey'>>;
+  log?: (msg: string, detail?: unknown) => void;
+}
+
+/** The running desktop: its JSAPI port, how its platform identity ended up, a quit to await. */
+export interface DesktopApp {
+  jsapiPort: number;
+  platform: Promise<IdentityOutcome>;
+  quit(): Promise<void>;
+}
+
+export async function startDesktop(
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- electron is the runtime here, not an installed package
-  const e = require('electron') as ElectronMain;
+  e: ElectronMain = require('electron') as ElectronMain,
+  config: DesktopConfig = {},
+): Promise<DesktopApp | undefined> {
   const { app } = e;
+  const log = config.log ?? defaultLog;
 
   // Before 'ready': app:// is a standard, secure origin so CSP 'self' and fetch work on it.
   e.protocol.registerSchemesAsPrivileged([
@@ -94,7 +125,7 @@ export async function startDesktop(): Promise<void> {
     });
   };
 
-  if (!acquireSingleInstance(app, showMain)) return;
+  if (!acquireSingleInstance(app, showMain)) return undefined;
   // Contents the factory did not make (there should be none) get the same navigation rules.
   app.on('web-contents-created', (_ev, contents) => guardWebContents(contents, guards));
   // The tray keeps the agent running with every window closed.
@@ -148,28 +179,32 @@ export async function startDesktop(): Promise<void> {
         return handle(win);
       },
       openPin: (view, onClosed) =>
-        handle(dialog(`/pin/${encodeURIComponent(view.requestId)}`, 'UKey PIN', 420, onClosed)),
+        handle(
+          dialog(
+            `/pin/${encodeURIComponent(view.requestId)}`,
+            view.kind === 'passphrase' ? '密钥库口令 / Key store passphrase' : 'UKey PIN',
+            420,
+            onClosed,
+          ),
+        ),
       focusApprovals,
     },
   });
 
   const tray = new e.Tray(join(ASSETS_DIR, 'tray-no-key.png'));
   const iconPath = (f: string): string => join(ASSETS_DIR, f);
+  const dataDir = config.dataDir ?? app.getPath('userData');
+  // Every signature fails closed with 3001 at the signId check until the identity is loaded.
+  const gate = new PlatformGate(IDENTITY_UNLOCKING);
   let agent: Agent;
   try {
     agent = await createAgent({
-      dataDir: app.getPath('userData'),
-      port: 18788,
+      dataDir,
+      port: config.jsapiPort ?? 18788,
+      ...(config.modules ? { modules: config.modules } : {}),
       host,
       log,
-      // The platform identity (secret store under safeStorage) is not wired into the desktop
-      // build yet: every signature fails closed with 3001 rather than skipping the signId check.
-      platform: {
-        verifySignId: () =>
-          Promise.reject(
-            new AgentError(ResultCode.PLATFORM_UNAVAILABLE, 'the platform is not configured'),
-          ),
-      },
+      platform: gate,
     });
   } catch (err) {
     // Stay in the tray in the error state (port taken, store unreadable…) until the user quits.
@@ -186,14 +221,22 @@ export async function startDesktop(): Promise<void> {
     });
     if (Notification)
       new Notification({ title: 'UKey 签章助手 / UKey Agent', body: message }).show();
-    return;
+    return undefined;
   }
-  host.bind({ store: agent.store, tokens: agent.tokens });
+  // Platform methods answer why they cannot run (3001) until the identity is attached.
+  const stack = createOperatorStack({
+    agent,
+    host,
+    dataDir,
+    platformMissing: IDENTITY_UNLOCKING,
+  });
 
   const autostart = {
     platform: process.platform,
     exec: process.env.APPIMAGE ?? process.execPath,
-    autostartDir: join(process.env.XDG_CONFIG_HOME ?? join(homedir(), '.config'), 'autostart'),
+    autostartDir:
+      config.autostartDir ??
+      join(process.env.XDG_CONFIG_HOME ?? join(homedir(), '.config'), 'autostart'),
     name: 'UKey 签章助手',
   };
   const trayState = new TrayState(agent.tokens, host);
@@ -207,39 +250,71 @@ export async function startDesktop(): Promise<void> {
   };
   // The stored setting is the truth; the login item follows it at every start and change.
   applyAutostart(agent.store.settings.all().autoStart);
-  const service = followAutostartSetting(
-    createOperatorService({
-      tokens: agent.tokens,
-      store: agent.store,
-      approvals: host,
-      pins: host,
-    }),
-    applyAutostart,
-  );
+  const service = followAutostartSetting(stack.service, applyAutostart);
   const unregister = registerOperatorIpc({
     ipcMain: e.ipcMain,
     service,
     ownsSender: (c) => factory.owns(c),
     log,
   });
-  const stopEvents = forwardAgentEvents(createEventPublisher(factory.windows), {
-    tokens: agent.tokens,
-    approvals: host,
-  });
+  const stopEvents = stack.events.subscribe(createEventPublisher(factory.windows));
   const stopKeyNotes = Notification
     ? notifyKeyEvents(agent.tokens, Notification, { onClick: showMain, log })
     : () => undefined;
 
   let quitting = false;
-  const quit = (): void => {
-    if (quitting) return;
+  let auditSigner: SignatureProvider | undefined;
+  let sealing: { stop(): void } | undefined;
+  const running = agent;
+  // The UI is up, so the key store passphrase can be asked in the PIN window.
+  const platform = loadDesktopIdentity({
+    dataDir,
+    tokens: () => running.tokens,
+    askPassphrase: (req) => host.askPassphrase(req),
+    ...(config.platformClient ? { client: config.platformClient } : {}),
+  }).then((out) => {
+    if (quitting) return out;
+    if (out.ok) {
+      gate.open(out.platform.client);
+      stack.attachPlatform(out.platform);
+      auditSigner = out.identity.auditSigner;
+      sealing = running.store.audit.startPeriodicSealing(
+        auditSigner,
+        running.store.settings.all().auditSealIntervalMs,
+        (err) => log('audit sealing failed', err),
+      );
+    } else {
+      gate.refuse(out.reason);
+      stack.setPlatformMissing(out.reason);
+      trayState.setError(out.reason);
+      log('running without the platform', out.reason);
+    }
+    return out;
+  });
+
+  let closed: Promise<void> | undefined;
+  const quit = (): Promise<void> => {
+    if (closed) return closed;
     quitting = true;
     unregister();
     stopEvents();
     stopKeyNotes();
     trayState.dispose();
     tray.destroy();
-    agent.close().finally(() => app.quit());
+    closed = (async () => {
+      try {
+        await stack.close(); // also cancels a passphrase prompt still open
+        await platform;
+        sealing?.stop();
+        const { audit } = running.store;
+        if (auditSigner && audit.head().seq > audit.lastSealedSeq())
+          await audit.seal(auditSigner).catch((err) => log('audit sealing failed', err));
+        await running.close();
+      } finally {
+        app.quit();
+      }
+    })();
+    return closed;
   };
   const toggleAutostart = (): void => {
     const next = !trayState.view().menu.find((i) => i.id === 'autostart')?.checked;
@@ -254,20 +329,21 @@ export async function startDesktop(): Promise<void> {
         open: showMain,
         approvals: focusApprovals,
         autostart: toggleAutostart,
-        quit,
+        quit: () => void quit().catch((err) => log('quit failed', err)),
       },
     });
   trayState.on('change', draw);
   tray.on('click', showMain);
   draw();
   // A login start stays in the tray; a start by the user opens the main window.
-  if (!startedHidden(process.argv, app, process.platform)) showMain();
+  if (!startedHidden(config.argv ?? process.argv, app, process.platform)) showMain();
+  return { jsapiPort: running.bridge.port, platform, quit };
 }
 
 // Electron starts here; requiring this file from Node does nothing.
 if (process.versions.electron) {
   startDesktop().catch((err) => {
-    log('desktop start failed', err);
+    defaultLog('desktop start failed', err);
     process.exit(1);
   });
 }

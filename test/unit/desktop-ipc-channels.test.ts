@@ -126,6 +126,16 @@ describe('operator IPC channels', () => {
       () => validateRequest('pins.answer', { requestId: 'r1', pin: 123456 }),
       bad('request.pin'),
     );
+    // A 'passphrase' prompt is answered the same way; a passphrase may be longer than a PIN.
+    const passphrase = 'correct horse battery staple '.repeat(9).slice(0, 256);
+    assert.equal(
+      validateRequest('pins.answer', { requestId: 'r1', pin: passphrase }).pin,
+      passphrase,
+    );
+    assert.throws(
+      () => validateRequest('pins.answer', { requestId: 'r1', pin: `${passphrase}x` }),
+      bad('request.pin'),
+    );
     assert.throws(
       () => validateRequest('keys.exportCert', { ukeyId: 'u', sha256: 'abc' }),
       bad('request.sha256'),

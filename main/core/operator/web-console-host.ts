@@ -160,16 +160,36 @@ export class WebConsoleHost extends EventEmitter<HostEvents> implements AgentHos
       }
       if (this.o.userPin) return this.o.userPin();
     }
+    return this.prompt({
+      ukeyId: req.ukeyId,
+      tokenLabel: req.tokenLabel,
+      kind: req.kind,
+      reason: req.reason,
+      ...(req.triesLeft !== undefined ? { triesLeft: req.triesLeft } : {}),
+      ...(req.previousAttemptFailed ? { previousAttemptFailed: true } : {}),
+    });
+  }
+
+  /**
+   * The agent's key store passphrase (the desktop unlocking the platform identity at start), asked
+   * in the same prompt as a PIN with kind 'passphrase'; null when cancelled or unanswered.
+   */
+  askPassphrase(req: { reason: string; previousAttemptFailed?: boolean }): Promise<string | null> {
+    return this.prompt({
+      ukeyId: '',
+      tokenLabel: '',
+      kind: 'passphrase',
+      reason: req.reason,
+      ...(req.previousAttemptFailed ? { previousAttemptFailed: true } : {}),
+    });
+  }
+
+  private prompt(fields: Omit<PinPromptView, 'requestId' | 'expiresAt'>): Promise<string | null> {
     return new Promise<string | null>((resolve) => {
       const requestId = randomBytes(16).toString('hex');
       const view: PinPromptView = {
         requestId,
-        ukeyId: req.ukeyId,
-        tokenLabel: req.tokenLabel,
-        kind: req.kind,
-        reason: req.reason,
-        ...(req.triesLeft !== undefined ? { triesLeft: req.triesLeft } : {}),
-        ...(req.previousAttemptFailed ? { previousAttemptFailed: true } : {}),
+        ...fields,
         expiresAt: this.now() + this.pinTimeoutMs,
       };
       const timer = setTimeout(() => entry.settle(null, 'timeout'), this.pinTimeoutMs);

@@ -158,6 +158,16 @@ export async function importAgentIdentity(
   };
 }
 
+/** Whether `platform identity import` has stored an identity in dataDir (nothing is unlocked). */
+export function hasAgentIdentity(dataDir: string): boolean {
+  const store = openAgentStore(dataDir);
+  try {
+    return identitySettings(store).get('platformAppId') !== null;
+  } finally {
+    store.close();
+  }
+}
+
 /** Where the stored identity's key is: on a UKey (no passphrase needed) or in the encrypted store. */
 export function identityKeyOnUKey(
   dataDir: string,
