@@ -178,6 +178,9 @@ export function createOperatorStack(o: OperatorStackOptions): OperatorStack {
     };
     // Queued filings and state changes of earlier runs are delivered while the agent runs.
     worker.start(o.outboxPollMs ?? 5_000);
+    // Transfers a crash or a restart interrupted resume now (only those: a job a CLI queues later
+    // is that CLI's; the lease keeps two processes off one job either way).
+    for (const job of relay.jobs.pending()) relay.run(job.id);
   };
   if (o.platform) attachPlatform(o.platform);
 
