@@ -144,4 +144,39 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // The operator UI runs in Chromium and sees the agent only through the operator API types in
+    // main/common: no core, shell, CLI or Node imports.
+    files: ['renderer/**/*.ts', 'renderer/**/*.tsx'],
+    languageOptions: { globals: { ...globals.browser } },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: 'electron',
+              message: 'The renderer talks to the agent only through the operator API.',
+            },
+          ],
+          patterns: [
+            {
+              group: [
+                '**/main/core/**',
+                '**/main/cli/**',
+                '**/main/desktop/**',
+                '**/main/preload/**',
+                '**/test/**',
+              ],
+              message: 'The renderer may import only main/common (the operator API types).',
+            },
+            {
+              group: ['node:*', 'electron/*'],
+              message: 'No Node or Electron modules in the renderer.',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

@@ -31,3 +31,5 @@ fi
 echo "setup: building the software UKey (native/softukey) and the TypeScript"
 bash native/build.sh
 npx tsc -p tsconfig.json
+# The operator UI bundle the headless console and the desktop serve (dist/renderer).
+node scripts/build-renderer.mjs >/dev/null

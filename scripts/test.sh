@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 echo "== lint"
 npx eslint .
+# The renderer is bundled by esbuild (no type check there): check its types here.
+npx tsc -p renderer/tsconfig.json --noEmit
 npx prettier --check . >/dev/null
 node scripts/electronegativity.mjs
 echo "== native: software UKey tests, interop with OpenSSL and pkcs11-tool, valgrind"

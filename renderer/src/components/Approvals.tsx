@@ -1,0 +1,270 @@
+/**
+ * Pending signature requests, live: loaded once, then kept by 'approval.requested' and
+ * 'approval.resolved'. The first pending request opens the approval dialog wherever the operator
+ * is; the origin shown is the browser's (the agent took it from the Origin header).
+ */
+import {
+  Alert,
+  Button,
+  Checkbox,
+  Descriptions,
+  Image,
+  Input,
+  InputNumber,
+  Modal,
+  Select,
+  Space,
+  Tag,
+  Typography,
+} from 'antd';
+import { createContext, useCallback, useContext, useEffect, useMemo, useState } from 'react';
+import type { ReactNode } from 'react';
+import { useCall, useEvent } from '../api/context';
+import type { PendingApprovalView } from '../../../main/common/operator-api';
+import { useT } from '../i18n';
+import { dateTime } from '../util/format';
+import { ErrorAlert } from './ErrorAlert';
+
+interface ApprovalsState {
+  pending: PendingApprovalView[];
+  show(requestId: string): void;
+}
+
+const Ctx = createContext<ApprovalsState>({ pending: [], show: () => undefined });
+export const useApprovals = (): ApprovalsState => useContext(Ctx);
+
+const TTL_CHOICES = [60_000, 5 * 60_000, 15 * 60_000, 3_600_000, 4 * 3_600_000, 8 * 3_600_000];
+
+export function ApprovalsProvider(props: { children: ReactNode }): JSX.Element {
+  const call = useCall();
+  const [pending, setPending] = useState<PendingApprovalView[]>([]);
+  const [shown, setShown] = useState<string | null>(null);
+  const [dismissed, setDismissed] = useState<ReadonlySet<string>>(new Set());
+
+  useEffect(() => {
+    call('approvals.pending', {}).then(
+      (list) => setPending(list),
+      () => undefined, // the Requests screen shows the error
+    );
+  }, [call]);
+  useEvent('approval.requested', (v) =>
+    setPending((p) => (p.some((x) => x.requestId === v.requestId) ? p : [...p, v])),
+  );
+  useEvent('approval.resolved', (r) =>
+    setPending((p) => p.filter((x) => x.requestId !== r.requestId)),
+  );
+
+  // The shown request, else the oldest one the operator has not set aside.
+  const current =
+    pending.find((p) => p.requestId === shown) ?? pending.find((p) => !dismissed.has(p.requestId));
+  const show = useCallback((id: string) => {
+    setShown(id);
+    setDismissed((d) => {
+      const n = new Set(d);
+      n.delete(id);
+      return n;
+    });
+  }, []);
+  const value = useMemo(() => ({ pending, show }), [pending, show]);
+
+  return (
+    <Ctx.Provider value={value}>
+      {props.children}
+      {current && (
+        <ApprovalModal
+          key={current.requestId}
+          req={current}
+          queued={pending.length}
+          onLater={() => {
+            setShown(null);
+            setDismissed((d) => new Set(d).add(current.requestId));
+          }}
+          onDone={() => {
+            setShown(null);
+            setPending((p) => p.filter((x) => x.requestId !== current.requestId));
+          }}
+        />
+      )}
+    </Ctx.Provider>
+  );
+}
+
+function ApprovalModal(props: {
+  req: PendingApprovalView;
+  queued: number;
+  onLater(): void;
+  onDone(): void;
+}): JSX.Element {
+  const t = useT();
+  const call = useCall();
+  const r = props.req;
+  const [pin, setPin] = useState('');
+  const [batch, setBatch] = useState(false);
+  const [count, setCount] = useState(5);
+  const [ttl, setTtl] = useState(15 * 60_000);
+  const [busy, setBusy] = useState<'approved' | 'declined' | null>(null);
+  const [error, setError] = useState<unknown>();
+
+  const decide = async (decision: 'approved' | 'declined'): Promise<void> => {
+    setBusy(decision);
+    setError(undefined);
+    try {
+      await call('approvals.decide', {
+        requestId: r.requestId,
+        decision,
+        ...(decision === 'approved' && pin ? { pin } : {}),
+        ...(decision === 'approved' && batch ? { batch: { count, ttlMs: ttl } } : {}),
+      });
+      props.onDone();
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  return (
+    <Modal
+      open
+      width={680}
+      style={{ top: 16 }}
+      maskClosable={false}
+      title={t('approval.title')}
+      onCancel={props.onLater}
+      footer={[
+        <Button key="later" data-testid="approval-later" onClick={props.onLater}>
+          {t('approval.later')}
+        </Button>,
+        <Button
+          key="decline"
+          danger
+          data-testid="approval-decline"
+          loading={busy === 'declined'}
+          disabled={busy !== null}
+          onClick={() => void decide('declined')}
+        >
+          {t('approval.decline')}
+        </Button>,
+        <Button
+          key="approve"
+          type="primary"
+          data-testid="approval-approve"
+          loading={busy === 'approved'}
+          disabled={busy !== null}
+          onClick={() => void decide('approved')}
+        >
+          {t('approval.approve')}
+        </Button>,
+      ]}
+    >
+      <div data-testid="approval-modal" data-request-id={r.requestId}>
+        <Alert
+          type="warning"
+          showIcon
+          style={{ marginBottom: 12 }}
+          message={t('approval.originLabel')}
+          description={
+            <Typography.Text strong style={{ fontSize: 18 }} data-testid="approval-origin">
+              {r.origin}
+            </Typography.Text>
+          }
+        />
+        {r.development && (
+          <Tag color="red" data-testid="approval-dev-token">
+            {t('keys.devToken')}
+          </Tag>
+        )}
+        <div style={{ display: 'flex', gap: 16 }}>
+          {r.moulageData && (
+            <Image
+              width={80}
+              preview={false}
+              src={`data:image/png;base64,${r.moulageData}`}
+              alt={r.sealName}
+              data-testid="approval-seal-image"
+            />
+          )}
+          <Descriptions size="small" column={1} bordered style={{ flex: 1 }}>
+            <Descriptions.Item label={t('approval.app')}>
+              {r.appName ? `${r.appName} (${r.appId})` : r.appId}
+            </Descriptions.Item>
+            <Descriptions.Item label={t('approval.seal')}>
+              <span data-testid="approval-seal">{r.sealName}</span>{' '}
+              <Typography.Text type="secondary">{r.sealCode}</Typography.Text>
+            </Descriptions.Item>
+            <Descriptions.Item label={t('approval.ukey')}>{r.tokenLabel}</Descriptions.Item>
+            <Descriptions.Item label={t('approval.cert')}>{r.certSubject}</Descriptions.Item>
+            <Descriptions.Item label={t('approval.format')}>
+              {r.format} · {r.hashName}
+            </Descriptions.Item>
+            <Descriptions.Item label={t('approval.digest')}>
+              <Typography.Text
+                code
+                copyable
+                style={{ wordBreak: 'break-all' }}
+                data-testid="approval-digest"
+              >
+                {r.digestHex}
+              </Typography.Text>
+            </Descriptions.Item>
+            <Descriptions.Item label={t('approval.received')}>
+              {dateTime(r.receivedAt)}
+            </Descriptions.Item>
+          </Descriptions>
+        </div>
+        <Space direction="vertical" style={{ width: '100%', marginTop: 12 }}>
+          <Input.Password
+            data-testid="approval-pin"
+            placeholder={t('approval.pinPlaceholder')}
+            value={pin}
+            onChange={(e) => setPin(e.target.value)}
+            autoComplete="off"
+            maxLength={64}
+          />
+          <Checkbox
+            data-testid="approval-batch"
+            checked={batch}
+            onChange={(e) => setBatch(e.target.checked)}
+          >
+            {t('approval.batch')}
+          </Checkbox>
+          {batch && (
+            <Space wrap>
+              {t('approval.batchNext')}
+              <InputNumber
+                data-testid="approval-batch-count"
+                min={1}
+                max={50}
+                value={count}
+                onChange={(v) => setCount(v ?? 1)}
+              />
+              {t('approval.batchWithin')}
+              <Select
+                data-testid="approval-batch-ttl"
+                value={ttl}
+                style={{ width: 140 }}
+                onChange={setTtl}
+                options={TTL_CHOICES.map((ms) => ({ value: ms, label: ttlLabel(t, ms) }))}
+              />
+              <Typography.Text type="secondary">
+                {t('approval.batchScope', { origin: r.origin, seal: r.sealName })}
+              </Typography.Text>
+            </Space>
+          )}
+          {props.queued > 1 && (
+            <Typography.Text type="secondary">
+              {t('approval.queued', { n: props.queued - 1 })}
+            </Typography.Text>
+          )}
+          <ErrorAlert error={error} testId="approval-error" />
+        </Space>
+      </div>
+    </Modal>
+  );
+}
+
+export function ttlLabel(t: ReturnType<typeof useT>, ms: number): string {
+  return ms >= 3_600_000
+    ? t('common.hours', { n: ms / 3_600_000 })
+    : t('common.minutes', { n: ms / 60_000 });
+}

@@ -1,0 +1,507 @@
+/**
+ * Seals on the central platform: query by organisation and type, file a seal, enable / suspend /
+ * cancel (cancel is final), and the outbox of platform operations not delivered yet.
+ */
+import {
+  App,
+  Button,
+  Card,
+  Form,
+  Image,
+  Input,
+  InputNumber,
+  Modal,
+  Select,
+  Space,
+  Table,
+  Tag,
+  Typography,
+  Upload,
+} from 'antd';
+import { useState } from 'react';
+import { useCall, useLoad } from '../api/context';
+import type {
+  OutboxItemView,
+  SealOperationView,
+  SealView,
+} from '../../../main/common/operator-api';
+import { ConfirmButton } from '../components/Confirm';
+import { ErrorAlert } from '../components/ErrorAlert';
+import { useT } from '../i18n';
+import { dateTime } from '../util/format';
+import { rowTid, tid } from '../util/tid';
+
+const SEAL_TYPES = ['01', '02', '03', '04', '05', '06', '07', '08'] as const;
+type SealTypeFilter = '0' | (typeof SEAL_TYPES)[number];
+const ORG_KEY = 'ukey-agent.orgCode';
+
+export function SealsScreen(): JSX.Element {
+  const t = useT();
+  const call = useCall();
+  const { message } = App.useApp();
+  const [orgCode, setOrgCode] = useState(() => localStorage.getItem(ORG_KEY) ?? '');
+  const [sealType, setSealType] = useState<SealTypeFilter>('0');
+  const [seals, setSeals] = useState<SealView[]>();
+  const [loading, setLoading] = useState(false);
+  const [error, setError] = useState<unknown>();
+  const [filing, setFiling] = useState(false);
+  const [byCode, setByCode] = useState('');
+  const outbox = useLoad(() => call('outbox.list', {}), [call]);
+
+  const query = async (): Promise<void> => {
+    setLoading(true);
+    setError(undefined);
+    localStorage.setItem(ORG_KEY, orgCode);
+    try {
+      setSeals(await call('seals.query', { orgCode: orgCode.trim(), sealType }));
+    } catch (e) {
+      setError(e);
+    } finally {
+      setLoading(false);
+    }
+  };
+
+  const report = (r: SealOperationView): void => {
+    if (r.status === 'delivered') message.success(t('seals.delivered'));
+    else message.warning(t('seals.queued'));
+    outbox.reload();
+  };
+
+  const setState = async (sealCode: string, state: 1 | 3 | 4): Promise<void> => {
+    setError(undefined);
+    try {
+      report(await call('seals.setState', { sealCode, state }));
+      if (orgCode) await query();
+    } catch (e) {
+      setError(e);
+    }
+  };
+
+  return (
+    <div data-testid="seals-screen">
+      <Card size="small" style={{ marginBottom: 16 }}>
+        <Space wrap>
+          <Input
+            data-testid="seals-org"
+            style={{ width: 260 }}
+            placeholder={t('seals.orgCode')}
+            value={orgCode}
+            onChange={(e) => setOrgCode(e.target.value)}
+            onPressEnter={() => orgCode && void query()}
+          />
+          <Select<SealTypeFilter>
+            data-testid="seals-type"
+            style={{ width: 160 }}
+            value={sealType}
+            onChange={setSealType}
+            options={[
+              { value: '0', label: t('seals.allTypes') },
+              ...SEAL_TYPES.map((v) => ({ value: v, label: `${t('seals.type')} ${v}` })),
+            ]}
+          />
+          <Button
+            type="primary"
+            data-testid="seals-query"
+            loading={loading}
+            disabled={!orgCode.trim()}
+            onClick={() => void query()}
+          >
+            {t('seals.query')}
+          </Button>
+          <Button data-testid="seals-file-open" onClick={() => setFiling(true)}>
+            {t('seals.file')}
+          </Button>
+        </Space>
+      </Card>
+      <ErrorAlert error={error} testId="seals-error" />
+      <Table<SealView>
+        data-testid="seals-table"
+        size="small"
+        rowKey="sealCode"
+        loading={loading}
+        dataSource={seals ?? []}
+        locale={{ emptyText: seals ? t('seals.none') : t('seals.askQuery') }}
+        onRow={(s) => rowTid('seal-row', { code: s.sealCode })}
+        pagination={{ pageSize: 8, hideOnSinglePage: true }}
+        columns={[
+          {
+            title: t('seals.image'),
+            key: 'img',
+            width: 80,
+            render: (_, s) =>
+              s.moulageData ? (
+                <Image
+                  width={56}
+                  src={`data:image/png;base64,${s.moulageData}`}
+                  alt={s.sealName}
+                  data-testid="seal-image"
+                />
+              ) : (
+                '—'
+              ),
+          },
+          {
+            title: t('seals.name'),
+            key: 'name',
+            render: (_, s) => (
+              <Space direction="vertical" size={0}>
+                <span>{s.sealName}</span>
+                <Typography.Text type="secondary" code>
+                  {s.sealCode}
+                </Typography.Text>
+              </Space>
+            ),
+          },
+          { title: t('seals.type'), dataIndex: 'sealType', width: 70 },
+          {
+            // The query answers enabled seals only; its state is the download state (1 new, 2 fetched).
+            title: t('seals.state'),
+            key: 'state',
+            width: 120,
+            render: (_, st) => (
+              <Space size={2} wrap>
+                <Tag color="green" data-testid="seal-state" data-state={1}>
+                  {t('seals.state.1')}
+                </Tag>
+                {st.state === 1 && <Tag>{t('seals.notDownloaded')}</Tag>}
+              </Space>
+            ),
+          },
+          {
+            title: t('seals.certType'),
+            dataIndex: 'certType',
+            width: 100,
+            render: (c: 1 | 2) => (c === 2 ? t('seals.cert.2') : t('seals.cert.1')),
+          },
+          { title: 'UKey', dataIndex: 'UKeyId', ellipsis: true, render: (v: string) => v || '—' },
+          { title: t('seals.invalidTime'), dataIndex: 'sealInvalidTime', width: 170 },
+          {
+            title: t('common.actions'),
+            key: 'a',
+            width: 190,
+            render: (_, s) => (
+              <Space size="small">
+                <ConfirmButton
+                  testId="seal-suspend"
+                  title={t('seals.suspendTitle', { name: s.sealName })}
+                  content={t('seals.suspendConfirm')}
+                  onConfirm={() => setState(s.sealCode, 4)}
+                >
+                  {t('seals.suspend')}
+                </ConfirmButton>
+                <ConfirmButton
+                  testId="seal-cancel"
+                  danger
+                  title={t('seals.cancelTitle', { name: s.sealName })}
+                  content={
+                    <Typography.Text type="danger">{t('seals.cancelConfirm')}</Typography.Text>
+                  }
+                  okText={t('seals.cancelOk')}
+                  onConfirm={() => setState(s.sealCode, 3)}
+                >
+                  {t('seals.cancel')}
+                </ConfirmButton>
+              </Space>
+            ),
+          },
+        ]}
+      />
+
+      <Card size="small" style={{ marginTop: 16 }} title={t('seals.byCode')}>
+        <Space wrap>
+          <Input
+            data-testid="seal-code-input"
+            style={{ width: 260 }}
+            placeholder={t('requests.sealCode')}
+            value={byCode}
+            onChange={(e) => setByCode(e.target.value)}
+          />
+          <ConfirmButton
+            testId="seal-code-enable"
+            size="middle"
+            disabled={!byCode.trim()}
+            title={t('seals.enableTitle', { name: byCode.trim() })}
+            content={t('seals.enableConfirm')}
+            onConfirm={() => setState(byCode.trim(), 1)}
+          >
+            {t('seals.enable')}
+          </ConfirmButton>
+          <ConfirmButton
+            testId="seal-code-suspend"
+            size="middle"
+            disabled={!byCode.trim()}
+            title={t('seals.suspendTitle', { name: byCode.trim() })}
+            content={t('seals.suspendConfirm')}
+            onConfirm={() => setState(byCode.trim(), 4)}
+          >
+            {t('seals.suspend')}
+          </ConfirmButton>
+          <ConfirmButton
+            testId="seal-code-cancel"
+            size="middle"
+            danger
+            disabled={!byCode.trim()}
+            title={t('seals.cancelTitle', { name: byCode.trim() })}
+            content={<Typography.Text type="danger">{t('seals.cancelConfirm')}</Typography.Text>}
+            okText={t('seals.cancelOk')}
+            onConfirm={() => setState(byCode.trim(), 3)}
+          >
+            {t('seals.cancel')}
+          </ConfirmButton>
+        </Space>
+        <Typography.Paragraph type="secondary" style={{ marginTop: 8, marginBottom: 0 }}>
+          {t('seals.byCodeHint')}
+        </Typography.Paragraph>
+      </Card>
+
+      <Typography.Title level={5} style={{ marginTop: 24 }}>
+        {t('seals.outbox')}
+      </Typography.Title>
+      <Typography.Paragraph type="secondary">{t('seals.outboxHint')}</Typography.Paragraph>
+      <ErrorAlert error={outbox.error} onRetry={outbox.reload} />
+      <Table<OutboxItemView>
+        data-testid="outbox-table"
+        size="small"
+        rowKey="id"
+        loading={outbox.loading}
+        dataSource={outbox.data ?? []}
+        locale={{ emptyText: t('seals.outboxEmpty') }}
+        pagination={{ pageSize: 5, hideOnSinglePage: true }}
+        columns={[
+          { title: '#', dataIndex: 'id', width: 60 },
+          { title: t('seals.outboxKind'), dataIndex: 'kind' },
+          {
+            title: t('seals.state'),
+            dataIndex: 'state',
+            render: (s: string) => (
+              <Tag color={s === 'delivered' ? 'green' : s === 'failed' ? 'red' : 'gold'}>{s}</Tag>
+            ),
+          },
+          { title: t('seals.outboxAttempts'), dataIndex: 'attempts', width: 80 },
+          { title: t('seals.outboxError'), dataIndex: 'lastError', ellipsis: true },
+          {
+            title: t('common.updated'),
+            dataIndex: 'updatedAt',
+            render: (v: number) => dateTime(v),
+            width: 170,
+          },
+        ]}
+      />
+      <Button
+        size="small"
+        style={{ marginTop: 8 }}
+        data-testid="outbox-refresh"
+        onClick={outbox.reload}
+      >
+        {t('common.refresh')}
+      </Button>
+      {filing && (
+        <FilingDialog
+          orgCode={orgCode}
+          onClose={() => setFiling(false)}
+          onDone={(r) => {
+            report(r);
+            if (orgCode) void query();
+          }}
+        />
+      )}
+    </div>
+  );
+}
+
+interface FilingForm {
+  name: string;
+  sealType: string;
+  possessor: string;
+  possessorCertNo: string;
+  possessorType: number;
+  bizType: number;
+  certType: number;
+  orgCode?: string;
+  UKeyId?: string;
+  certNumber?: string;
+  sealInvalidTime?: string;
+  userName?: string;
+  mobilePhone?: string;
+  width?: number;
+  height?: number;
+}
+
+function FilingDialog(props: {
+  orgCode: string;
+  onClose(): void;
+  onDone(r: SealOperationView): void;
+}): JSX.Element {
+  const t = useT();
+  const call = useCall();
+  const keys = useLoad(() => call('keys.list', {}), [call]);
+  const [form] = Form.useForm<FilingForm>();
+  const [image, setImage] = useState<string>();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>();
+  const submit = async (): Promise<void> => {
+    let v: FilingForm;
+    try {
+      v = await form.validateFields();
+    } catch {
+      return;
+    }
+    setBusy(true);
+    setError(undefined);
+    const filing: Record<string, string | number> = {};
+    for (const [k, x] of Object.entries(v))
+      if (x !== undefined && x !== '' && x !== null) filing[k] = x as string | number;
+    if (image) filing.moulageData = image;
+    try {
+      props.onDone(await call('seals.file', { filing }));
+      props.onClose();
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Modal
+      open
+      width={720}
+      title={t('seals.file')}
+      onCancel={props.onClose}
+      okText={t('seals.fileOk')}
+      okButtonProps={{ loading: busy, ...tid('filing-ok') }}
+      onOk={() => void submit()}
+    >
+      <Form<FilingForm>
+        form={form}
+        layout="vertical"
+        data-testid="filing-modal"
+        initialValues={{
+          sealType: '04',
+          possessorType: 1,
+          bizType: 1,
+          certType: 1,
+          orgCode: props.orgCode,
+          possessorCertNo: props.orgCode,
+        }}
+      >
+        <Space wrap align="start">
+          <Form.Item
+            name="name"
+            label={t('seals.name')}
+            rules={[{ required: true, message: t('common.required') }]}
+          >
+            <Input data-testid="filing-name" style={{ width: 300 }} maxLength={200} />
+          </Form.Item>
+          <Form.Item name="sealType" label={t('seals.type')} rules={[{ required: true }]}>
+            <Select
+              style={{ width: 120 }}
+              options={SEAL_TYPES.map((v) => ({ value: v, label: v }))}
+            />
+          </Form.Item>
+          <Form.Item
+            name="possessor"
+            label={t('seals.possessor')}
+            rules={[{ required: true, message: t('common.required') }]}
+          >
+            <Input data-testid="filing-possessor" style={{ width: 300 }} maxLength={200} />
+          </Form.Item>
+          <Form.Item
+            name="possessorCertNo"
+            label={t('seals.possessorCertNo')}
+            rules={[{ required: true, message: t('common.required') }]}
+          >
+            <Input style={{ width: 240 }} maxLength={64} />
+          </Form.Item>
+          <Form.Item name="possessorType" label={t('seals.possessorType')}>
+            <Select
+              style={{ width: 160 }}
+              options={[
+                { value: 1, label: t('seals.possessor.org') },
+                { value: 2, label: t('seals.possessor.person') },
+              ]}
+            />
+          </Form.Item>
+          <Form.Item name="bizType" label={t('seals.bizType')}>
+            <Select
+              style={{ width: 160 }}
+              options={[
+                { value: 1, label: t('seals.biz.1') },
+                { value: 2, label: t('seals.biz.2') },
+                { value: 3, label: t('seals.biz.3') },
+              ]}
+            />
+          </Form.Item>
+          <Form.Item name="certType" label={t('seals.certType')}>
+            <Select
+              style={{ width: 160 }}
+              options={[
+                { value: 1, label: t('seals.cert.1') },
+                { value: 2, label: t('seals.cert.2') },
+              ]}
+            />
+          </Form.Item>
+          <Form.Item name="orgCode" label={t('seals.orgCode')}>
+            <Input style={{ width: 240 }} maxLength={64} />
+          </Form.Item>
+          <Form.Item name="UKeyId" label="UKey">
+            <Select
+              allowClear
+              style={{ width: 240 }}
+              options={(keys.data ?? []).map((k) => ({
+                value: k.ukeyId,
+                label: `${k.label} (${k.ukeyId})`,
+              }))}
+            />
+          </Form.Item>
+          <Form.Item name="certNumber" label={t('seals.certNumber')}>
+            <Input style={{ width: 240 }} maxLength={64} />
+          </Form.Item>
+          <Form.Item
+            name="sealInvalidTime"
+            label={t('seals.invalidTime')}
+            rules={[
+              { pattern: /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/, message: 'yyyy-MM-dd HH:mm:ss' },
+            ]}
+          >
+            <Input style={{ width: 200 }} placeholder="2030-12-31 23:59:59" />
+          </Form.Item>
+          <Form.Item name="userName" label={t('seals.userName')}>
+            <Input style={{ width: 160 }} maxLength={100} />
+          </Form.Item>
+          <Form.Item
+            name="mobilePhone"
+            label={t('seals.mobile')}
+            rules={[{ pattern: /^\+?[0-9]{5,20}$/, message: t('seals.mobileHelp') }]}
+          >
+            <Input style={{ width: 180 }} />
+          </Form.Item>
+          <Form.Item name="width" label={t('seals.widthMm')}>
+            <InputNumber min={1} max={1000} />
+          </Form.Item>
+          <Form.Item name="height" label={t('seals.heightMm')}>
+            <InputNumber min={1} max={1000} />
+          </Form.Item>
+        </Space>
+        <Space align="center">
+          <Upload
+            accept="image/png"
+            maxCount={1}
+            showUploadList={false}
+            beforeUpload={(file) => {
+              void file.arrayBuffer().then((b) => {
+                let s = '';
+                for (const x of new Uint8Array(b)) s += String.fromCharCode(x);
+                setImage(btoa(s));
+              });
+              return false;
+            }}
+          >
+            <Button data-testid="filing-image">{t('seals.chooseImage')}</Button>
+          </Upload>
+          {image && <Image width={64} src={`data:image/png;base64,${image}`} alt="" />}
+        </Space>
+        <ErrorAlert error={error} testId="filing-error" />
+      </Form>
+    </Modal>
+  );
+}

@@ -1,0 +1,643 @@
+// The operator UI (renderer/) driven in real Chromium against a real `ukey-agent serve --demo
+// --console`: every screen in zh-CN and en-US (screenshots to docs/images/ui/), and the operator's
+// flows end to end — key generation, CSR, certificate import, approving and declining a signature
+// requested from another origin (with a wrong PIN first), relay upload/download with progress,
+// document verification, and a cloud signature confirmed on the platform's H5 page.
+import { after, before, beforeEach, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import { generateSm2KeyPair } from '../../main/core/crypto/sm2';
+import { certificateFromCsr, issuerFromCertificate, selfSignedCa } from '../../main/core/pki/issue';
+import { derToPem } from '../../main/core/pki/keys';
+import { softwareSm2Provider } from '../../main/core/pki/signer';
+import { REPO_ROOT, chromiumMissing, launchChromium } from '../helpers/chromium';
+import { tempDir } from '../helpers/dev-tokens';
+import { samplePdf, signPdf, testPki } from '../helpers/pdf-fixtures';
+
+const BIN = join(REPO_ROOT, 'bin', 'ukey-agent.js');
+const SHOTS = join(REPO_ROOT, 'docs', 'images', 'ui');
+const LANGS = ['zh-CN', 'en-US'] as const;
+const SCREENS = [
+  'keys',
+  'seals',
+  'requests',
+  'apps',
+  'relay',
+  'documents',
+  'cloud',
+  'audit',
+  'settings',
+] as const;
+const DEMO_ORIGIN = 'http://127.0.0.1:18790';
+const DEMO_PIN = '123456';
+const DEMO_SO_PIN = '12345678';
+const SIGN_UKEY = 'SUKDEMO0001';
+const WORK_UKEY = 'SUKDEMO0002';
+
+interface Served {
+  jsapi: string;
+  consoleUrl: string;
+  demo: { seals: Record<string, string>; pin: string };
+}
+
+const skip = chromiumMissing();
+
+describe('operator UI in Chromium over serve --demo --console', { skip }, () => {
+  const data = tempDir('ui');
+  const files = tempDir('ui-files');
+  let agent: ChildProcess;
+  let served: Served;
+  let stderr = '';
+  let browser: Browser;
+  let ctx: BrowserContext;
+  let page: Page;
+  let orgCode = '';
+  const pageErrors: string[] = [];
+
+  before(async () => {
+    const built = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts', 'build-renderer.mjs')], {
+      encoding: 'utf8',
+    });
+    assert.equal(built.status, 0, built.stderr);
+    agent = spawn(
+      process.execPath,
+      [
+        BIN,
+        'serve',
+        '--demo',
+        '--console',
+        '--port',
+        '0',
+        '--console-port',
+        '0',
+        '--data-dir',
+        data,
+        '--json',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } },
+    );
+    agent.stderr!.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+    served = await new Promise<Served>((resolve, reject) => {
+      const lines = createInterface({ input: agent.stdout! });
+      lines.on('line', (l) => {
+        try {
+          const j = JSON.parse(l) as { data?: Served };
+          if (j.data?.consoleUrl) resolve(j.data);
+        } catch {
+          /* not JSON */
+        }
+      });
+      agent.once('exit', (c) => reject(new Error(`serve exited ${c}: ${stderr}`)));
+    });
+    orgCode = readDemoOrg();
+    browser = await launchChromium();
+    ctx = await browser.newContext({
+      viewport: { width: 1280, height: 800 },
+      acceptDownloads: true,
+      locale: 'zh-CN',
+    });
+    page = await ctx.newPage();
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    await page.goto(served.consoleUrl);
+    await page.getByTestId('key-card').first().waitFor();
+    mkdirSync(SHOTS, { recursive: true });
+  });
+
+  // A failed step must not leave its dialog over the next one.
+  beforeEach(async () => {
+    for (let i = 0; i < 3 && (await page.locator('.ant-modal-wrap:visible').count()) > 0; i++) {
+      await page.keyboard.press('Escape');
+      await page.waitForTimeout(300);
+    }
+  });
+
+  after(async () => {
+    await browser?.close();
+    if (agent && agent.exitCode === null) {
+      const exited = new Promise((r) => agent.once('exit', r));
+      agent.kill('SIGTERM');
+      await exited;
+    }
+    rmSync(data, { recursive: true, force: true });
+    rmSync(files, { recursive: true, force: true });
+  });
+
+  /** The demo's organisation code, from the demo caller's files the agent wrote. */
+  function readDemoOrg(): string {
+    const m = /"orgCode":\s*"([^"]+)"/.exec(readFileSync(join(data, 'demo', 'demo.json'), 'utf8'));
+    return m?.[1] ?? '91110000DEMO00001X';
+  }
+
+  const nav = async (screen: (typeof SCREENS)[number]): Promise<void> => {
+    await page.getByTestId(`nav-${screen}`).click();
+    await page.getByTestId(`screen-${screen}`).waitFor();
+  };
+
+  const setLang = async (lang: (typeof LANGS)[number]): Promise<void> => {
+    await page.getByTestId(`lang-${lang}`).click();
+    await waitFor(async () =>
+      (await page.evaluate('document.documentElement.lang')) === lang ? true : undefined,
+    );
+  };
+
+  /**
+   * Waits for `done` to show, answering the agent's PIN prompts on the way (as the signer would:
+   * the user PIN, or the SO PIN when that is what the prompt asks).
+   */
+  async function untilShown(done: Locator, ms = 30_000): Promise<number> {
+    const end = Date.now() + ms;
+    let prompts = 0;
+    for (;;) {
+      if (await done.first().isVisible()) return prompts;
+      const prompt = page.getByTestId('pin-modal');
+      if (await prompt.isVisible()) {
+        const kind = await prompt.getAttribute('data-kind');
+        const id = await prompt.getAttribute('data-request-id');
+        await page.getByTestId('pin-input').fill(kind === 'so' ? DEMO_SO_PIN : DEMO_PIN);
+        await page.getByTestId('pin-ok').click();
+        // The next prompt (e.g. the new PIN after the old one) may take its place at once.
+        const answered = page.locator(`[data-testid=pin-modal][data-request-id="${id}"]`);
+        try {
+          await answered.waitFor({ state: 'detached', timeout: 10_000 });
+        } catch (e) {
+          await page.screenshot({ path: join(files, 'pin-stuck.png') });
+          const why = await page.getByTestId('pin-error').allInnerTexts();
+          throw new Error(`the PIN prompt stayed (${why.join(' ')}): ${String(e)}`);
+        }
+        prompts++;
+        continue;
+      }
+      if (Date.now() > end) throw new Error(`timed out waiting for ${done.toString()}`);
+      await page.waitForTimeout(100);
+    }
+  }
+
+  const keyCard = (ukeyId: string) =>
+    page.locator(`[data-testid=key-card][data-ukey-id="${ukeyId}"]`);
+
+  /** Runs `demo-call sign` as the demo web app (Origin http://127.0.0.1:18790); answers its JSON. */
+  function demoSign(text: string): Promise<{ code: string; message: string }> {
+    const child = spawn(
+      process.execPath,
+      [
+        BIN,
+        'demo-call',
+        'sign',
+        '--ukey-id',
+        SIGN_UKEY,
+        '--text',
+        text,
+        '--port',
+        new URL(served.jsapi).port,
+        '--data-dir',
+        data,
+        '--json',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    child.stdout!.on('data', (c: Buffer) => (out += c.toString('utf8')));
+    return new Promise((resolve, reject) => {
+      child.on('exit', () => {
+        try {
+          // The CLI's envelope carries the JSAPI answer as its data.
+          const env = JSON.parse(out.trim().split('\n').pop() ?? '') as {
+            data: { code: string; message: string };
+          };
+          resolve(env.data);
+        } catch {
+          reject(new Error(`demo-call answered: ${out}`));
+        }
+      });
+    });
+  }
+
+  it('shows the plugged demo keys live, with the development badge and PIN state', async () => {
+    assert.equal(await page.getByTestId('conn-status').getAttribute('data-state'), 'open');
+    assert.ok((await page.getByTestId('key-card').count()) >= 2);
+    // Pull a key out and plug it back in: its card goes and comes back without a reload.
+    const suk = join(data, 'dev-tokens', `${WORK_UKEY}.suk`);
+    renameSync(suk, `${suk}.out`);
+    await keyCard(WORK_UKEY).waitFor({ state: 'detached', timeout: 5000 });
+    renameSync(`${suk}.out`, suk);
+    await keyCard(WORK_UKEY).waitFor({ timeout: 5000 });
+    await keyCard(SIGN_UKEY).getByTestId('dev-token-badge').waitFor();
+    assert.equal(
+      await keyCard(SIGN_UKEY).getByTestId('pin-state').getAttribute('data-state'),
+      'ok',
+    );
+    assert.ok((await keyCard(SIGN_UKEY).getByTestId('cert-row').count()) >= 1);
+    // The certificate viewer: subject and fingerprints.
+    await keyCard(SIGN_UKEY).getByTestId('cert-view').first().click();
+    await page.getByTestId('cert-viewer').waitFor();
+    assert.match(await page.getByTestId('cert-viewer-subject').innerText(), /CN=/);
+    assert.match(
+      await page.getByTestId('cert-viewer-sha256').innerText(),
+      /^([0-9A-F]{2}:){31}[0-9A-F]{2}/,
+    );
+    const download = page.waitForEvent('download');
+    await page.getByTestId('cert-viewer-export').click();
+    const pemFile = join(files, 'exported.pem');
+    await (await download).saveAs(pemFile);
+    assert.match(readFileSync(pemFile, 'utf8'), /^-----BEGIN CERTIFICATE-----\n/);
+    await page.getByTestId('cert-viewer-close').click();
+  });
+
+  it('generates a key on the token, makes a CSR, and imports the certificate a CA issued for it', async () => {
+    const card = keyCard(WORK_UKEY);
+    const label = `ui-${Date.now().toString(36)}`;
+    await card.getByTestId('keygen-open').click();
+    await page.getByTestId('keygen-label').fill(label);
+    await page.getByTestId('keygen-ok').click();
+    await untilShown(card.locator(`[data-testid=pair-row][data-label="${label}"]`));
+
+    await card.getByTestId('csr-open').click();
+    await page.getByTestId('csr-key').locator('input').fill(label);
+    await page.getByTestId('csr-subject').fill('CN=界面测试,O=示例单位,C=CN');
+    await page.getByTestId('csr-ok').click();
+    await untilShown(page.getByTestId('csr-pem'));
+    const csrPem = await page.getByTestId('csr-pem').inputValue({ timeout: 15_000 });
+    assert.match(csrPem, /^-----BEGIN CERTIFICATE REQUEST-----/);
+    const saved = page.waitForEvent('download');
+    await page.getByTestId('csr-save').click();
+    assert.match((await saved).suggestedFilename(), /\.csr$/);
+    await page.getByTestId('csr-close').click();
+
+    // A CA (the operator's, outside the agent) issues the certificate for the request.
+    const caSigner = softwareSm2Provider(generateSm2KeyPair());
+    const caCert = await selfSignedCa({ subject: 'CN=UI Test CA,C=CN', signer: caSigner });
+    const cert = await certificateFromCsr(csrPem, issuerFromCertificate(caCert, caSigner), {
+      keyUsage: ['digitalSignature', 'nonRepudiation'],
+    });
+    const certFile = join(files, 'issued.pem');
+    writeFileSync(certFile, derToPem(cert, 'CERTIFICATE'));
+
+    await card.getByTestId('import-open').click();
+    // Choose the file (the dialog reads it and fills the PEM box).
+    await page.getByTestId('import-modal').locator('input[type=file]').setInputFiles(certFile);
+    await waitFor(async () =>
+      (await page.getByTestId('import-pem').inputValue()).includes('BEGIN CERTIFICATE')
+        ? true
+        : undefined,
+    );
+    await page.getByTestId('import-ok').click();
+    await untilShown(card.locator('[data-testid=cert-row]', { hasText: '界面测试' }));
+
+    // A broken PEM is refused in words, with the code.
+    await card.getByTestId('import-open').click();
+    await page
+      .getByTestId('import-pem')
+      .fill('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----');
+    await page.getByTestId('import-ok').click();
+    const err = page.getByTestId('import-error');
+    await err.waitFor();
+    assert.equal(await err.getAttribute('data-code'), '1001');
+    await page.getByTestId('import-cancel').click();
+
+    // Change PIN: the agent asks the current and the new PIN through its PIN prompt.
+    await card.getByTestId('change-pin').click();
+    const prompts = await untilShown(page.getByText(/PIN 已修改|PIN changed/));
+    assert.ok(prompts >= 2, `the PIN prompt asked ${prompts} time(s)`);
+  });
+
+  it('approves a request from another origin after a wrong PIN (tries left shown), and declines one', async () => {
+    const approved = demoSign('合同 A：界面批准');
+    const modal = page.getByTestId('approval-modal');
+    await modal.waitFor({ timeout: 15_000 });
+    assert.equal(await page.getByTestId('approval-origin').innerText(), DEMO_ORIGIN);
+    assert.match(await page.getByTestId('approval-digest').innerText(), /^[0-9a-f]+$/);
+    await page.getByTestId('approval-seal-image').waitFor();
+    await page.getByTestId('approval-pin').fill('000000');
+    await page.getByTestId('approval-approve').click();
+    const err = page.getByTestId('approval-error');
+    await err.waitFor();
+    assert.equal(await err.getAttribute('data-code'), '2002');
+    const tries = Number(await err.getByTestId('tries-left').getAttribute('data-tries'));
+    assert.ok(tries >= 1, 'the tries left are shown');
+    assert.match(await err.getByTestId('tries-left').innerText(), new RegExp(`${tries}`));
+    await shot('approval-wrong-pin', 'zh-CN');
+    await page.getByTestId('approval-pin').fill(served.demo.pin || DEMO_PIN);
+    await page.getByTestId('approval-approve').click();
+    await modal.waitFor({ state: 'detached' });
+    const a = await approved;
+    assert.equal(a.code, '0', a.message);
+
+    const declined = demoSign('合同 B：界面拒绝');
+    await modal.waitFor({ timeout: 15_000 });
+    assert.equal(await page.getByTestId('approval-origin').innerText(), DEMO_ORIGIN);
+    await page.getByTestId('approval-decline').click();
+    await modal.waitFor({ state: 'detached' });
+    const d = await declined;
+    assert.equal(d.code, '2003', d.message);
+
+    await nav('requests');
+    const history = page.getByTestId('history-table');
+    await history.locator('[data-testid=history-row][data-decision=approved]').first().waitFor();
+    await history.locator('[data-testid=history-row][data-decision=declined]').first().waitFor();
+  });
+
+  it('uploads a dropped file and downloads it by file id, with progress', async () => {
+    await nav('relay');
+    const file = join(files, 'relay-payload.bin');
+    const size = 24 * 1024 * 1024;
+    const buf = Buffer.alloc(size);
+    for (let i = 0; i < size; i += 4096) buf.writeUInt32LE(i, i);
+    writeFileSync(file, buf);
+    // Record every progress the table shows (bytes below the total = a transfer in flight).
+    await page.evaluate(`(() => {
+      const seen = (window.progressSeen = []);
+      new MutationObserver(() => {
+        for (const el of document.querySelectorAll('[data-testid=relay-progress],[data-testid=relay-staging]'))
+          seen.push(el.getAttribute('data-testid') + ':' + (el.getAttribute('data-bytes') ?? '') + '/' + (el.getAttribute('data-total') ?? ''));
+      }).observe(document.body, { subtree: true, childList: true, attributes: true, characterData: true });
+    })()`);
+    await page.getByTestId('relay-dropzone').locator('input[type=file]').setInputFiles(file);
+    const upRow = page
+      .locator('[data-testid=relay-row][data-kind=upload][data-state=done]')
+      .first();
+    await upRow.waitFor({ timeout: 60_000 });
+    const fileId = await upRow.getByTestId('relay-file-id').innerText();
+    assert.match(fileId, /^[0-9a-f]{16,}/);
+
+    await page.getByTestId('relay-download-id').fill(fileId.trim());
+    await page.getByTestId('relay-download-go').click();
+    const downRow = page
+      .locator('[data-testid=relay-row][data-kind=download][data-state=done]')
+      .first();
+    await downRow.waitFor({ timeout: 60_000 });
+    assert.equal(
+      await downRow.getByTestId('relay-progress').getAttribute('data-bytes'),
+      String(size),
+    );
+    const seen = (await page.evaluate('window.progressSeen')) as string[];
+    const partial = seen.filter((s) => {
+      const m = /^relay-progress:(\d+)\/(\d+)$/.exec(s);
+      return m !== null && Number(m[1]) > 0 && Number(m[1]) < Number(m[2]);
+    });
+    assert.ok(
+      partial.length > 0,
+      `a transfer in flight was shown: ${[...new Set(seen)].join(' ')}`,
+    );
+    // The browser can save the downloaded file from the agent.
+    const saved = page.waitForEvent('download');
+    await downRow.getByTestId('relay-save').click();
+    const out = join(files, 'relay-back.bin');
+    await (await saved).saveAs(out);
+    assert.ok(readFileSync(out).equals(buf), 'the file came back byte for byte');
+  });
+
+  it('verifies a dropped PDF and shows each step the platform checked', async () => {
+    await nav('documents');
+    const pki = await testPki('sm2');
+    const { signed } = await signPdf(await samplePdf(), pki);
+    const pdf = join(files, 'contract.pdf');
+    writeFileSync(pdf, signed);
+    await page.getByTestId('docs-dropzone').locator('input[type=file]').setInputFiles(pdf);
+    const result = page.getByTestId('docs-result');
+    await result.waitFor({ timeout: 30_000 });
+    assert.equal(await page.getByTestId('docs-signature').count(), 1);
+    assert.ok((await page.getByTestId('docs-steps').locator('.ant-steps-item').count()) >= 2);
+    // An unknown CA: the platform does not trust the chain, so the verdict is negative.
+    assert.equal(await result.getAttribute('data-verdict'), 'invalid');
+  });
+
+  it('files a cloud seal, then signs with it after the holder confirms on the H5 page', async () => {
+    await nav('seals');
+    await page.getByTestId('seals-org').fill(orgCode);
+    await page.getByTestId('seals-query').click();
+    await page.getByTestId('seal-row').first().waitFor();
+    await page.getByTestId('seal-image').first().waitFor();
+
+    const holderId = '110101199001011234';
+    const mobile = '13900000001';
+    await page.getByTestId('seals-file-open').click();
+    const filing = page.getByTestId('filing-modal');
+    await page.getByTestId('filing-name').fill('王五个人云签章');
+    await page.getByTestId('filing-possessor').fill('王五');
+    await filing.locator('#possessorCertNo').fill(holderId);
+    await selectOption(filing.locator('#possessorType'), /个人|Person/);
+    await selectOption(filing.locator('#certType'), /云证书|Cloud certificate/);
+    await filing.locator('#userName').fill('王五');
+    await filing.locator('#mobilePhone').fill(mobile);
+    await page.getByTestId('filing-ok').click();
+    await filing.waitFor({ state: 'detached' });
+    const cloudRow = page.locator('[data-testid=seal-row]', { hasText: '王五个人云签章' });
+    await cloudRow.waitFor();
+    const sealCode = (await cloudRow.getAttribute('data-code')) ?? '';
+    assert.ok(sealCode);
+
+    await nav('cloud');
+    await page.getByTestId('cloud-org').fill(orgCode);
+    await page.getByTestId('cloud-seal').fill(sealCode);
+    await page.getByTestId('cloud-mobile').fill(mobile);
+    await page.getByTestId('cloud-credent').fill(holderId);
+    const doc = join(files, 'cloud-doc.txt');
+    writeFileSync(doc, '云签名的文档内容');
+    await page.getByTestId('cloud-dropzone').locator('input[type=file]').setInputFiles(doc);
+    await waitFor(async () =>
+      /^[0-9a-f]{64}$/.test(await page.getByTestId('cloud-digest').inputValue()) ? true : undefined,
+    );
+    await page.getByTestId('cloud-apply').click();
+    await page.getByTestId('cloud-qr').waitFor();
+    const authUrl = await page.getByTestId('cloud-auth-url').innerText();
+    const authId = new URL(authUrl).pathname.split('/').pop()!;
+    assert.equal(await page.getByTestId('cloud-state').getAttribute('data-state'), 'pending');
+    await shot('cloud-qr', 'zh-CN');
+
+    // The holder: the code arrives out of band (the reference platform logs it), the H5 page takes it.
+    const code = await waitFor(
+      () => new RegExp(`auth code (\\d{6}) for authId ${authId}`).exec(stderr)?.[1],
+    );
+    const h5 = await ctx.newPage();
+    await h5.goto(authUrl);
+    await h5.locator('input[name=code]').fill(code);
+    await h5.locator('button[type=submit]').click();
+    await h5.waitForLoadState();
+    await h5.close();
+
+    await page
+      .locator('[data-testid=cloud-state][data-state=confirmed]')
+      .waitFor({ timeout: 15_000 });
+    await page.getByTestId('cloud-sign').click();
+    await page.getByTestId('cloud-signature').waitFor({ timeout: 15_000 });
+    const sig = await page.getByTestId('cloud-signature-b64').inputValue();
+    assert.ok(Buffer.from(sig, 'base64').length > 64, 'a CMS signature came back');
+
+    // Suspend it (the query lists enabled seals only), enable it by its code, then cancel it for
+    // good: enabling a cancelled seal is refused, in words, with the code.
+    await nav('seals');
+    await page.getByTestId('seals-query').click();
+    const row = page.locator(`[data-testid=seal-row][data-code="${sealCode}"]`);
+    await row.getByTestId('seal-suspend').click();
+    await page.getByTestId('confirm-ok').click();
+    await row.waitFor({ state: 'detached' });
+    await page.getByTestId('seal-code-input').fill(sealCode);
+    await page.getByTestId('seal-code-enable').click();
+    await page.getByTestId('confirm-ok').click();
+    await row.waitFor();
+    await row.getByTestId('seal-cancel').click();
+    assert.match(await page.getByTestId('confirm-modal').innerText(), /最终|final/);
+    await page.getByTestId('confirm-ok').click();
+    await row.waitFor({ state: 'detached' });
+    await page.getByTestId('seal-code-enable').click();
+    await page.getByTestId('confirm-ok').click();
+    const refused = page.getByTestId('seals-error');
+    await refused.waitFor();
+    assert.equal(await refused.getAttribute('data-code'), '1001');
+    assert.match(await refused.innerText(), /cancel/);
+    assert.ok((await page.getByTestId('outbox-table').locator('tr.ant-table-row').count()) >= 4);
+  });
+
+  it('adds and revokes a trusted app and a standing approval, changes a setting, verifies and exports the audit chain', async () => {
+    await nav('apps');
+    await page.getByTestId('app-add-open').click();
+    await page.getByTestId('app-id').fill('ui-test-app');
+    await page.getByTestId('app-name').fill('界面测试应用');
+    const key = generateSm2KeyPair();
+    const { sm2Spki, spkiToPem } = await import('../../main/core/pki/keys');
+    await page.getByTestId('app-key').fill(spkiToPem(sm2Spki(key.publicKey)));
+    await page
+      .getByTestId('app-origins')
+      .fill('https://sign.example.com\nhttp://LOCALHOST:8080/path');
+    await page.getByTestId('app-add-ok').click();
+    // The malformed origin is named, exactly as typed, and nothing is saved.
+    await page.getByText('http://LOCALHOST:8080/path').first().waitFor();
+    await page.getByTestId('app-origins').fill('https://sign.example.com\nhttp://127.0.0.1:8080');
+    await page.getByTestId('app-add-ok').click();
+    const row = page.locator('[data-testid=app-row][data-app=ui-test-app]');
+    await row.waitFor();
+    assert.deepEqual((await row.getByTestId('app-origin').allInnerTexts()).sort(), [
+      'http://127.0.0.1:8080',
+      'https://sign.example.com',
+    ]);
+    await row.getByTestId('app-revoke').click();
+    await page.getByTestId('confirm-ok').click();
+    await row.getByText(/已撤销|Revoked/).waitFor();
+
+    // A standing approval for the demo app's seal, from its origin; then revoked.
+    await nav('requests');
+    await page.getByTestId('policy-add-open').click();
+    await selectOption(page.getByTestId('policy-modal').locator('#appId'), /demo-web/);
+    await page.getByTestId('policy-seal').fill(served.demo.seals[SIGN_UKEY]!);
+    await page.getByTestId('policy-origin').fill(DEMO_ORIGIN);
+    await page.getByTestId('policy-add-ok').click();
+    const policy = page.getByTestId('policy-row').first();
+    await policy.waitFor();
+    assert.match(await policy.innerText(), /0 \/ 10/);
+    await policy.getByTestId('policy-revoke').click();
+    await page.getByTestId('confirm-ok').click();
+    await page
+      .getByTestId('policies-table')
+      .getByText(/没有长期授权|No standing approval/)
+      .waitFor();
+
+    // A setting, saved by the agent and shown back.
+    await nav('settings');
+    await page.getByTestId('set-rateLimit').fill('120');
+    await page.getByTestId('set-rateLimit-save').click();
+    await page.getByText(/设置已保存|Setting saved/).waitFor();
+    assert.equal(await page.getByTestId('set-rateLimit').inputValue(), '120');
+
+    await nav('audit');
+    await page.getByTestId('audit-search').click();
+    await page.getByTestId('audit-row').first().waitFor();
+    await page.getByTestId('audit-verify').click();
+    const verdict = page.getByTestId('audit-verify-result');
+    await verdict.waitFor();
+    assert.equal(await verdict.getAttribute('data-ok'), 'true');
+    const dl = page.waitForEvent('download');
+    await page.getByTestId('audit-export-csv').click();
+    const csv = join(files, 'audit.csv');
+    await (await dl).saveAs(csv);
+    const exported = readFileSync(csv, 'utf8');
+    for (const action of [
+      'apps.add',
+      'apps.revoke',
+      'policies.add',
+      'settings.set',
+      'keys.generate',
+    ])
+      assert.match(exported, new RegExp(action.replace('.', '\\.')), action);
+  });
+
+  it('goes through every screen in zh-CN and en-US (screenshots), and remembers the language', async () => {
+    for (const lang of LANGS) {
+      await setLang(lang);
+      for (const s of SCREENS) {
+        await nav(s);
+        if (s === 'seals') {
+          await page.getByTestId('seals-org').fill(orgCode);
+          await page.getByTestId('seals-query').click();
+          await page.getByTestId('seal-row').first().waitFor();
+        }
+        if (s === 'documents') {
+          await page
+            .getByTestId('docs-dropzone')
+            .locator('input[type=file]')
+            .setInputFiles(join(files, 'contract.pdf'));
+          await page.getByTestId('docs-result').waitFor();
+        }
+        if (s === 'audit') {
+          await page.getByTestId('audit-search').click();
+          await page.getByTestId('audit-row').first().waitFor();
+        }
+        await page.waitForLoadState('networkidle');
+        const title = await page.getByTestId('screen-title').innerText();
+        assert.equal(/[\u4e00-\u9fff]/.test(title), lang === 'zh-CN', `${lang} ${s}: ${title}`);
+        await shot(s, lang);
+      }
+    }
+    await page.reload();
+    await page.getByTestId('screen-title').waitFor();
+    assert.equal(await page.evaluate('document.documentElement.lang'), 'en-US');
+    assert.doesNotMatch(await page.getByTestId('screen-title').innerText(), /[\u4e00-\u9fff]/);
+    await setLang('zh-CN');
+    assert.deepEqual(pageErrors, []);
+  });
+
+  async function shot(name: string, lang: string): Promise<void> {
+    await page.mouse.move(0, 0);
+    await page.screenshot({
+      path: join(SHOTS, `${lang}-${name}.png`),
+      animations: 'disabled',
+      // Passing toasts from earlier steps are not part of the screen.
+      style: '.ant-message { display: none !important; }',
+    });
+  }
+
+  /** Picks an antd Select's option by its text (opening it again if a dialog's animation ate the key). */
+  async function selectOption(select: Locator, label: RegExp): Promise<void> {
+    const option = page
+      .locator('.ant-select-dropdown:not(.ant-select-dropdown-hidden) .ant-select-item-option')
+      .filter({ hasText: label });
+    for (let attempt = 1; ; attempt++) {
+      await select.focus();
+      await page.keyboard.press('ArrowDown');
+      try {
+        await option.click({ timeout: 2000 });
+        return;
+      } catch (e) {
+        if (attempt >= 4) throw e;
+      }
+    }
+  }
+});
+
+/** Polls `fn` (in Node: the console's CSP forbids the page-side eval of waitForFunction). */
+async function waitFor<T>(
+  fn: () => T | undefined | Promise<T | undefined>,
+  ms = 10_000,
+): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
