@@ -498,4 +498,9 @@ export interface OperatorApiClient {
   ): Promise<OperatorReply<OperatorResponse<K>>>;
   /** Subscribes to a push event; answers the unsubscribe function. */
   on<E extends OperatorEvent>(event: E, listener: (payload: OperatorEvents[E]) => void): () => void;
+  /**
+   * Electron only: the local path of a file the user dropped or picked (webUtils.getPathForFile),
+   * so relay and verification read it in place; '' when it has none. The console stages instead.
+   */
+  pathOfFile?(file: unknown): string;
 }

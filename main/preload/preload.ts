@@ -17,6 +17,10 @@ import type {
 export interface ContextBridgeLike {
   exposeInMainWorld(apiKey: string, api: unknown): void;
 }
+/** Electron's webUtils (the path of a dropped File; `File.path` is gone since Electron 32). */
+export interface WebUtilsLike {
+  getPathForFile(file: unknown): string;
+}
 export interface IpcRendererLike {
   invoke(channel: string, ...args: unknown[]): Promise<unknown>;
   on(channel: string, listener: (event: unknown, ...args: unknown[]) => void): unknown;
@@ -83,8 +87,11 @@ export const PRELOAD_EVENTS = Object.freeze(Object.keys(EVENTS)) as readonly Ope
 const has = (o: object, k: unknown): boolean =>
   typeof k === 'string' && Object.prototype.hasOwnProperty.call(o, k);
 
-/** The API object: two functions, frozen, closing over ipcRenderer (which is never handed out). */
-export function createOperatorApiClient(ipc: IpcRendererLike): OperatorApiClient {
+/** The API object: a few functions, frozen, closing over ipcRenderer (which is never handed out). */
+export function createOperatorApiClient(
+  ipc: IpcRendererLike,
+  webUtils?: WebUtilsLike,
+): OperatorApiClient {
   const invoke = ((method: unknown, request: unknown) => {
     if (!has(METHODS, method))
       return Promise.resolve({ code: '1001', message: 'unknown operator method', data: null });
@@ -102,11 +109,24 @@ export function createOperatorApiClient(ipc: IpcRendererLike): OperatorApiClient
       ipc.removeListener(channel, wrapped);
     };
   }) as OperatorApiClient['on'];
-  return Object.freeze({ invoke, on });
+  if (!webUtils) return Object.freeze({ invoke, on });
+  const pathOfFile = (file: unknown): string => {
+    try {
+      const p = webUtils.getPathForFile(file);
+      return typeof p === 'string' ? p : '';
+    } catch {
+      return ''; // not a File
+    }
+  };
+  return Object.freeze({ invoke, on, pathOfFile });
 }
 
-export function exposeOperatorApi(bridge: ContextBridgeLike, ipc: IpcRendererLike): void {
-  bridge.exposeInMainWorld('operatorApi', createOperatorApiClient(ipc));
+export function exposeOperatorApi(
+  bridge: ContextBridgeLike,
+  ipc: IpcRendererLike,
+  webUtils?: WebUtilsLike,
+): void {
+  bridge.exposeInMainWorld('operatorApi', createOperatorApiClient(ipc, webUtils));
 }
 
 // Inside Electron's sandboxed preload (this file is webPreferences.preload): expose the API. The
@@ -117,6 +137,7 @@ if (typeof process !== 'undefined' && process.versions?.electron) {
   const electron = require('electron') as {
     contextBridge: ContextBridgeLike;
     ipcRenderer: IpcRendererLike;
+    webUtils?: WebUtilsLike;
   };
-  exposeOperatorApi(electron.contextBridge, electron.ipcRenderer);
+  exposeOperatorApi(electron.contextBridge, electron.ipcRenderer, electron.webUtils);
 }

@@ -56,4 +56,25 @@ describe('preload: window.operatorApi', () => {
       /unknown operator event/,
     );
   });
+
+  it("with Electron's webUtils, adds pathOfFile: a dropped file's path, '' for anything else", () => {
+    const exposed = new Map<string, unknown>();
+    const ipc: IpcRendererLike = {
+      invoke: async () => ({ code: '0', message: 'ok', data: null }),
+      on: () => undefined,
+      removeListener: () => undefined,
+    };
+    const dropped = { name: 'contract.pdf' };
+    exposeOperatorApi({ exposeInMainWorld: (k, api) => exposed.set(k, api) }, ipc, {
+      getPathForFile: (f) => {
+        if (f !== dropped) throw new TypeError('not a File');
+        return '/home/signer/contract.pdf';
+      },
+    });
+    const api = exposed.get('operatorApi') as OperatorApiClient;
+    assert.deepEqual(Object.keys(api).sort(), ['invoke', 'on', 'pathOfFile']);
+    assert.ok(Object.isFrozen(api));
+    assert.equal(api.pathOfFile!(dropped), '/home/signer/contract.pdf');
+    assert.equal(api.pathOfFile!({ name: 'forged' }), '');
+  });
 });

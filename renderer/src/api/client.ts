@@ -16,6 +16,8 @@ export interface UiClient {
   kind: 'electron' | 'console';
   /** Only in the console: upload a dropped file to the agent's staging area. */
   stage?: (file: File, onProgress?: (sent: number, total: number) => void) => Promise<StagedFile>;
+  /** Only in Electron: where a dropped file is on this machine ('' when it has no path). */
+  pathOf?: (file: File) => string;
   onConnection(listener: (s: ConnectionState) => void): () => void;
   connection(): ConnectionState;
 }
@@ -26,6 +28,7 @@ export function createUiClient(): UiClient {
     return {
       api: preload,
       kind: 'electron',
+      ...(preload.pathOfFile ? { pathOf: (f: File) => preload.pathOfFile!(f) } : {}),
       onConnection: () => () => undefined,
       connection: () => 'open',
     };

@@ -61,6 +61,8 @@ export function DocumentsScreen(): JSX.Element {
   };
 
   const fromFile = async (file: File): Promise<DocumentSource> => {
+    const path = client.pathOf?.(file);
+    if (path) return { path };
     if (file.size <= INLINE_MAX)
       return { contentBase64: toBase64(await file.arrayBuffer()), filename: file.name };
     if (!client.stage) throw Object.assign(new Error(t('docs.tooLarge')), { code: '1001' });

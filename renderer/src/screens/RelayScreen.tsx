@@ -63,6 +63,13 @@ export function RelayScreen(): JSX.Element {
   };
 
   const uploadFile = async (file: File): Promise<void> => {
+    // Electron: the file is read in place, nothing is copied.
+    const path = client.pathOf?.(file);
+    if (path) {
+      await act(() => call('relay.upload', { localPath: path }));
+      message.success(t('relay.uploadStarted', { name: file.name }));
+      return;
+    }
     if (!client.stage) {
       setError(Object.assign(new Error(t('relay.noStaging')), { code: '1001' }));
       return;
