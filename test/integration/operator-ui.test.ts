@@ -18,6 +18,7 @@ import { softwareSm2Provider } from '../../main/core/pki/signer';
 import { REPO_ROOT, chromiumMissing, launchChromium } from '../helpers/chromium';
 import { tempDir } from '../helpers/dev-tokens';
 import { samplePdf, signPdf, testPki } from '../helpers/pdf-fixtures';
+import { startDemoWeb } from '../../main/cli/demo-web/server';
 
 const BIN = join(REPO_ROOT, 'bin', 'ukey-agent.js');
 const SHOTS = join(REPO_ROOT, 'docs', 'images', 'ui');
@@ -327,13 +328,31 @@ describe('operator UI in Chromium over serve --demo --console', { skip }, () => 
     const a = await approved;
     assert.equal(a.code, '0', a.message);
 
-    const declined = demoSign('合同 B：界面拒绝');
-    await modal.waitFor({ timeout: 15_000 });
-    assert.equal(await page.getByTestId('approval-origin').innerText(), DEMO_ORIGIN);
-    await page.getByTestId('approval-decline').click();
-    await modal.waitFor({ state: 'detached' });
-    const d = await declined;
-    assert.equal(d.code, '2003', d.message);
+    // The second request comes from a real page on the demo web app's origin (its own browser
+    // context, as another site would be): declined in the console, the page shows 2003.
+    const web = await startDemoWeb({
+      dataDir: data,
+      port: 18790,
+      agentPort: Number(new URL(served.jsapi).port),
+    });
+    const site = await browser.newContext();
+    try {
+      const other = await site.newPage();
+      await other.goto(web.url);
+      await other.locator(`input[name="seal"][value="${served.demo.seals[SIGN_UKEY]}"]`).check();
+      await other.locator('#agent-status[data-state="ok"]').waitFor();
+      await other.locator('#sign:not([disabled])').click();
+      await modal.waitFor({ timeout: 15_000 });
+      assert.equal(await page.getByTestId('approval-origin').innerText(), DEMO_ORIGIN);
+      await page.getByTestId('approval-decline').click();
+      await modal.waitFor({ state: 'detached' });
+      const error = other.locator('#error[data-code="2003"]');
+      await error.waitFor({ timeout: 20_000 });
+      assert.match(await error.innerText(), /code 2003/);
+    } finally {
+      await site.close();
+      await web.close();
+    }
 
     await nav('requests');
     const history = page.getByTestId('history-table');
