@@ -87,6 +87,16 @@ static void free_pub(napi_env env, void *data, void *hint) {
     OPENSSL_free(h);
 }
 
+/* Hands a native handle to JS (freed by `fin` when collected); on failure frees it and throws. */
+static napi_value to_external(napi_env env, void *h, napi_finalize fin) {
+    napi_value out;
+    if (napi_create_external(env, h, fin, NULL, &out) != napi_ok) {
+        fin(env, h, NULL);
+        return throw_err(env, "sm2_node: N-API call failed");
+    }
+    return out;
+}
+
 /* privateKey(d: 32 bytes) -> handle. 1 <= d < n-1 (as GB/T 32918 requires), else throws. */
 static napi_value private_key(napi_env env, napi_callback_info info) {
     size_t argc = 1;
@@ -131,12 +141,7 @@ done:
         return throw_err(env, "out of memory");
     }
     h->pkey = pkey;
-    napi_value out;
-    if (napi_create_external(env, h, free_priv, NULL, &out) != napi_ok) {
-        free_priv(env, h, NULL);
-        return throw_err(env, "sm2_node: N-API call failed");
-    }
-    return out;
+    return to_external(env, h, free_priv);
 }
 
 /* publicKey(point: 65 bytes 04||x||y) -> handle; throws if the point is not on the curve. */
@@ -161,12 +166,7 @@ static napi_value public_key(napi_env env, napi_callback_info info) {
         return throw_err(env, "out of memory");
     }
     h->point = pt;
-    napi_value out;
-    if (napi_create_external(env, h, free_pub, NULL, &out) != napi_ok) {
-        free_pub(env, h, NULL);
-        return throw_err(env, "sm2_node: N-API call failed");
-    }
-    return out;
+    return to_external(env, h, free_pub);
 }
 
 /* publicFromPrivate(d: 32 bytes) -> 65-byte point d*G (constant-time ladder). */
