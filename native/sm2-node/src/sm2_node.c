@@ -87,6 +87,14 @@ static void free_pub(napi_env env, void *data, void *hint) {
     OPENSSL_free(h);
 }
 
+/* The single argument of a one-argument function as bytes; 0 when missing or not bytes. */
+static int bytes_arg(napi_env env, napi_callback_info info, const uint8_t **data, size_t *len) {
+    size_t argc = 1;
+    napi_value argv[1];
+    if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1) return 0;
+    return get_bytes(env, argv[0], data, len);
+}
+
 /* Hands a native handle to JS (freed by `fin` when collected); on failure frees it and throws. */
 static napi_value to_external(napi_env env, void *h, napi_finalize fin) {
     napi_value out;
@@ -99,12 +107,9 @@ static napi_value to_external(napi_env env, void *h, napi_finalize fin) {
 
 /* privateKey(d: 32 bytes) -> handle. 1 <= d < n-1 (as GB/T 32918 requires), else throws. */
 static napi_value private_key(napi_env env, napi_callback_info info) {
-    size_t argc = 1;
-    napi_value argv[1];
-    CHECK_NAPI(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
     const uint8_t *d;
     size_t dlen;
-    if (argc < 1 || !get_bytes(env, argv[0], &d, &dlen) || dlen != 32)
+    if (!bytes_arg(env, info, &d, &dlen) || dlen != 32)
         return throw_err(env, "SM2 private key must be 32 bytes");
     BIGNUM *bn = BN_bin2bn(d, 32, NULL);
     BIGNUM *max = BN_dup(EC_GROUP_get0_order(g_group));
@@ -146,12 +151,9 @@ done:
 
 /* publicKey(point: 65 bytes 04||x||y) -> handle; throws if the point is not on the curve. */
 static napi_value public_key(napi_env env, napi_callback_info info) {
-    size_t argc = 1;
-    napi_value argv[1];
-    CHECK_NAPI(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
     const uint8_t *p;
     size_t plen;
-    if (argc < 1 || !get_bytes(env, argv[0], &p, &plen) || plen != 65 || p[0] != 4)
+    if (!bytes_arg(env, info, &p, &plen) || plen != 65 || p[0] != 4)
         return throw_err(env, "SM2 public key must be an uncompressed point (65 bytes starting 04)");
     EC_POINT *pt = EC_POINT_new(g_group);
     /* oct2point rejects points off the curve; cofactor 1, so on-curve and finite suffices. */
@@ -171,12 +173,9 @@ static napi_value public_key(napi_env env, napi_callback_info info) {
 
 /* publicFromPrivate(d: 32 bytes) -> 65-byte point d*G (constant-time ladder). */
 static napi_value public_from_private(napi_env env, napi_callback_info info) {
-    size_t argc = 1;
-    napi_value argv[1];
-    CHECK_NAPI(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
     const uint8_t *d;
     size_t dlen;
-    if (argc < 1 || !get_bytes(env, argv[0], &d, &dlen) || dlen != 32)
+    if (!bytes_arg(env, info, &d, &dlen) || dlen != 32)
         return throw_err(env, "SM2 private key must be 32 bytes");
     BIGNUM *bn = BN_secure_new();
     EC_POINT *pt = EC_POINT_new(g_group);
