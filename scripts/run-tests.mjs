@@ -30,7 +30,7 @@ files.sort();
 // Suites that load both cores on purpose (load, crash, long transfers) and the browser-driven UI
 // flows run alone afterwards: their CPU use would skew the timing checks (hot-plug within 1 s …)
 // of the others, and a browser under a loaded CPU misses its waits.
-const heavy = /hardening-(load|crash)|relay-crash|operator-ui|demo-web-flow/;
+const heavy = /hardening-(load|crash)|relay-crash|operator-ui|demo-web-flow|console-browser/;
 const concurrency = process.env.TEST_CONCURRENCY ?? '2';
 const totals = { pass: 0, fail: 0 };
 /** Runs one phase, echoing its report and adding its closing counts to the totals. */

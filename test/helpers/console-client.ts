@@ -1,6 +1,8 @@
-// A test client of the headless console (serve --console): redeems the one-time link for the session
-// cookie, calls /operator/api, stages files and listens on /operator/events, with full control of
-// Host, Origin and Content-Type so the tests can also send what a browser would refuse to.
+// A test client of the headless console (serve --console): redeems the one-time link's token for a
+// session id (POST /operator/session), sends it as `Authorization: Bearer` to /operator/api and
+// staging and as the `bearer.<id>` subprotocol on /operator/events, with full control of Host,
+// Origin and Content-Type so the tests can also send what a browser would refuse to. Every answer's
+// Set-Cookie is recorded in setCookiesSeen: the console must never set one.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
@@ -90,24 +92,67 @@ export interface Reply {
   data: unknown;
 }
 
+/** Every Set-Cookie header any answer to this helper carried, upgrades included (must stay empty). */
+export const setCookiesSeen: string[] = [];
+
+function noteCookies(headers: Record<string, string | string[] | undefined>): void {
+  const set = headers['set-cookie'];
+  if (set !== undefined) setCookiesSeen.push(...(Array.isArray(set) ? set : [set]));
+}
+
+/** http() that records Set-Cookie headers. */
+export async function consoleHttp(
+  port: number,
+  method: string,
+  path: string,
+  opts: { body?: string | Buffer; headers?: Record<string, string> } = {},
+): Promise<HttpAnswer> {
+  const r = await http(port, method, path, opts);
+  noteCookies(r.headers);
+  return r;
+}
+
+/** The subprotocols the console page offers: the name the server selects and the session id. */
+export const wsProtocols = (sessionId: string): string[] => ['ukey-console', `bearer.${sessionId}`];
+
 export class ConsoleClient {
   readonly origin: string;
 
   constructor(
     readonly port: number,
-    readonly cookie: string,
+    readonly sessionId: string,
   ) {
     this.origin = `http://127.0.0.1:${port}`;
   }
 
-  /** Redeems a one-time link: the session cookie's value, or throws with the status. */
+  get authorization(): string {
+    return `Bearer ${this.sessionId}`;
+  }
+
+  /** POST /operator/session {token} as the console page does it (its Origin, JSON). */
+  static redeem(
+    port: number,
+    token: string,
+    headers: Record<string, string> = {},
+  ): Promise<HttpAnswer> {
+    return consoleHttp(port, 'POST', '/operator/session', {
+      body: JSON.stringify({ token }),
+      headers: {
+        origin: `http://127.0.0.1:${port}`,
+        'content-type': 'application/json',
+        ...headers,
+      },
+    });
+  }
+
+  /** Redeems a one-time link's token for a session id, or throws with the status. */
   static async login(url: string): Promise<ConsoleClient> {
     const u = new URL(url);
-    const r = await http(Number(u.port), 'GET', `${u.pathname}${u.search}`);
-    const set = String(r.headers['set-cookie'] ?? '');
-    const m = /ukey_console=([^;]+)/.exec(set);
-    if (r.status !== 303 || !m) throw new Error(`login refused: ${r.status}`);
-    return new ConsoleClient(Number(u.port), m[1]!);
+    const r = await ConsoleClient.redeem(Number(u.port), u.searchParams.get('token') ?? '');
+    const id = (r.json.data as { sessionId?: unknown } | null)?.sessionId;
+    if (r.status !== 200 || r.json.code !== '0' || typeof id !== 'string')
+      throw new Error(`login refused: ${r.status} ${r.json.code}`);
+    return new ConsoleClient(Number(u.port), id);
   }
 
   raw(
@@ -115,9 +160,9 @@ export class ConsoleClient {
     path: string,
     opts: { body?: string | Buffer; headers?: Record<string, string> } = {},
   ): Promise<HttpAnswer> {
-    return http(this.port, method, path, {
+    return consoleHttp(this.port, method, path, {
       ...opts,
-      headers: { cookie: `ukey_console=${this.cookie}`, origin: this.origin, ...opts.headers },
+      headers: { authorization: this.authorization, origin: this.origin, ...opts.headers },
     });
   }
 
@@ -151,12 +196,11 @@ export class ConsoleClient {
     return r.json.data as { stagedId: string; name: string; size: number };
   }
 
-  events(headers: Record<string, string> = {}): Promise<EventStream> {
-    return EventStream.open(this.port, {
-      cookie: `ukey_console=${this.cookie}`,
-      origin: this.origin,
-      ...headers,
-    });
+  events(
+    headers: Record<string, string> = {},
+    protocols = wsProtocols(this.sessionId),
+  ): Promise<EventStream> {
+    return EventStream.open(this.port, { origin: this.origin, ...headers }, protocols);
   }
 }
 
@@ -176,11 +220,19 @@ export class EventStream {
   }
 
   /** Opens the stream; rejects with the HTTP status when the upgrade is refused. */
-  static open(port: number, headers: Record<string, string>): Promise<EventStream> {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/operator/events`, { headers });
+  static open(
+    port: number,
+    headers: Record<string, string>,
+    protocols: string[] = [],
+  ): Promise<EventStream> {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/operator/events`, protocols, { headers });
+    ws.once('upgrade', (res) => noteCookies(res.headers));
     return new Promise((resolve, reject) => {
       ws.once('open', () => resolve(new EventStream(ws)));
-      ws.once('unexpected-response', (_q, res) => reject(new Error(`refused ${res.statusCode}`)));
+      ws.once('unexpected-response', (_q, res) => {
+        noteCookies(res.headers);
+        reject(new Error(`refused ${res.statusCode}`));
+      });
       ws.once('error', reject);
     });
   }

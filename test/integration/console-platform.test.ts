@@ -23,7 +23,6 @@ import type { OperatorConsole } from '../../main/core/operator/console';
 import { StageTooLarge, StagingArea } from '../../main/core/operator/staging';
 import { WebConsoleHost } from '../../main/core/operator/web-console-host';
 import { softukeyLibrary } from '../../main/cli/commands/softukey';
-import { http } from '../helpers/agent-harness';
 import { ConsoleClient } from '../helpers/console-client';
 import { tempDir } from '../helpers/dev-tokens';
 import { samplePdf, signPdf, testPki } from '../helpers/pdf-fixtures';
@@ -220,8 +219,9 @@ describe('console: the start-up token expires', () => {
   it('a link older than 5 minutes is refused; a fresh one works', async () => {
     const url = new URL(con.server.issueUrl());
     clock += 5 * 60_000 + 1;
-    const old = await http(con.server.port, 'GET', `/${url.search}`);
+    const old = await ConsoleClient.redeem(con.server.port, url.searchParams.get('token')!);
     assert.equal(old.status, 401);
+    assert.equal(old.json.code, '1005');
     const fresh = await ConsoleClient.login(con.server.issueUrl());
     assert.equal((await fresh.call('keys.list', {})).code, '0');
   });

@@ -1,6 +1,6 @@
 // The headless console over real HTTP and WebSocket against a real `ukey-agent serve --demo
-// --console` child process: the one-time link and the session cookie, the Host/Origin/content-type
-// and size checks, static files with their CSP, and the wired operator methods (seals, outbox,
+// --console` child process: the one-time token redeemed for a bearer session (and no cookie, ever:
+// a stolen or forged one opens nothing), the Host/Origin/content-type and size checks, static files with their CSP, and the wired operator methods (seals, outbox,
 // certificates, relay through staging) plus a JSAPI signature approved in the console with the PIN.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,8 +12,15 @@ import type { PendingApprovalView, RelayJobView, SealView } from '../../main/com
 import { demoSealPng } from '../../main/core/demo/seal-image';
 import { pemToDer } from '../../main/core/pki/keys';
 import { tempDir } from '../helpers/dev-tokens';
-import { http } from '../helpers/agent-harness';
-import { BIN, ConsoleClient, EventStream, startServeConsole } from '../helpers/console-client';
+import {
+  BIN,
+  ConsoleClient,
+  EventStream,
+  consoleHttp,
+  setCookiesSeen,
+  startServeConsole,
+  wsProtocols,
+} from '../helpers/console-client';
 import type { ServeChild } from '../helpers/console-client';
 
 const ORG = '91110000DEMO00001X';
@@ -73,14 +80,14 @@ function demoSign(
 }
 
 /** A GET whose body is compared as bytes (the harness' http() decodes text). */
-function getBytes(port: number, path: string, cookie: string): Promise<Buffer> {
+function getBytes(port: number, path: string, sessionId: string): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const req = request(
       {
         host: '127.0.0.1',
         port,
         path,
-        headers: { host: `127.0.0.1:${port}`, cookie: `ukey_console=${cookie}` },
+        headers: { host: `127.0.0.1:${port}`, authorization: `Bearer ${sessionId}` },
       },
       (res: IncomingMessage) => {
         const parts: Buffer[] = [];
@@ -98,35 +105,152 @@ describe('console: the one-time link and the session', () => {
     assert.match(serve.data.consoleUrl, /^http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]{43}$/);
   });
 
-  it('exchanges a token once for an HttpOnly SameSite=Strict cookie; a second use is 401', async () => {
-    const url = new URL(serve.data.consoleUrl);
-    const first = await http(port, 'GET', `/${url.search}`);
-    assert.equal(first.status, 303);
-    assert.equal(first.headers.location, '/');
-    const cookie = String(first.headers['set-cookie']);
-    assert.match(cookie, /^ukey_console=[A-Za-z0-9_-]{43}; HttpOnly; SameSite=Strict; Path=\/$/);
-    const again = await http(port, 'GET', `/${url.search}`);
+  it('serves the page for the link without spending it; POST /operator/session spends it once (401 after)', async () => {
+    const token = new URL(serve.data.consoleUrl).searchParams.get('token')!;
+    const page = await consoleHttp(port, 'GET', `/?token=${token}`);
+    assert.equal(page.status, 200);
+    assert.match(page.text, /<html/i);
+    assert.doesNotMatch(page.text, new RegExp(token));
+    // Refused before the token is looked at: a foreign Origin, no JSON, a wrong shape.
+    const foreign = await ConsoleClient.redeem(port, token, { origin: 'http://127.0.0.1:18790' });
+    assert.equal(foreign.status, 403);
+    const form = await ConsoleClient.redeem(port, token, {
+      'content-type': 'application/x-www-form-urlencoded',
+    });
+    assert.equal(form.status, 415);
+    const shape = await consoleHttp(port, 'POST', '/operator/session', {
+      body: JSON.stringify({ token, extra: 1 }),
+      headers: { origin: c.origin, 'content-type': 'application/json' },
+    });
+    assert.equal(shape.status, 400);
+    assert.equal((await consoleHttp(port, 'GET', '/operator/session')).status, 405);
+
+    const first = await ConsoleClient.redeem(port, token);
+    assert.equal(first.status, 200);
+    assert.equal(first.headers['cache-control'], 'no-store');
+    const sessionId = (first.json.data as { sessionId: string }).sessionId;
+    assert.match(sessionId, /^[A-Za-z0-9_-]{43}$/);
+    assert.notEqual(sessionId, token);
+    const mine = new ConsoleClient(port, sessionId);
+    assert.equal((await mine.call('keys.list', {})).code, '0');
+
+    const again = await ConsoleClient.redeem(port, token);
     assert.equal(again.status, 401);
-    assert.match(again.text, /restart|重新启动/i);
-    const bogus = await http(port, 'GET', `/?token=${'A'.repeat(43)}`);
-    assert.equal(bogus.status, 401);
+    assert.equal(again.json.code, '1005');
+    assert.equal(again.json.data, null);
+    assert.match(again.json.message, /kill -USR1/);
+    assert.equal((await ConsoleClient.redeem(port, 'A'.repeat(43))).status, 401);
+    assert.equal((await ConsoleClient.redeem(port, 'short')).status, 401);
   });
 
-  it('answers 401 without the cookie: the envelope on /operator/*, a page elsewhere', async () => {
-    const api = await http(port, 'POST', '/operator/api', {
+  it('answers 401 without the bearer on every /operator/* path; the static UI holds no secret', async () => {
+    const api = await consoleHttp(port, 'POST', '/operator/api', {
       body: JSON.stringify({ method: 'keys.list', request: {} }),
       headers: { 'content-type': 'application/json', origin: c.origin },
     });
     assert.equal(api.status, 401);
     assert.equal(api.json.code, '1005');
     assert.equal(api.json.data, null);
-    const page = await http(port, 'GET', '/');
-    assert.equal(page.status, 401);
-    const forged = await http(port, 'GET', '/', {
-      headers: { cookie: `ukey_console=${'x'.repeat(43)}` },
-    });
-    assert.equal(forged.status, 401);
+    for (const [m, p] of [
+      ['PUT', '/operator/stage?name=a.bin'],
+      ['GET', '/operator/download/1'],
+      ['GET', '/operator/nothing'],
+    ] as const)
+      assert.equal(
+        (await consoleHttp(port, m, p, { headers: { origin: c.origin } })).status,
+        401,
+        p,
+      );
+    const page = await consoleHttp(port, 'GET', '/');
+    assert.equal(page.status, 200);
+    assert.doesNotMatch(page.text, new RegExp(c.sessionId));
     await assert.rejects(EventStream.open(port, { origin: c.origin }), /refused 401/);
+  });
+
+  it('a stolen or forged cookie opens nothing: no Authorization is 401 everywhere', async () => {
+    // What another server on 127.0.0.1 could replay if the console ever set a cookie: even the
+    // live session id itself, in a cookie, with the right Origin.
+    for (const value of [c.sessionId, 'x'.repeat(43)]) {
+      const cookie = `ukey_console=${value}`;
+      const api = await consoleHttp(port, 'POST', '/operator/api', {
+        body: JSON.stringify({ method: 'policies.list', request: {} }),
+        headers: { cookie, origin: c.origin, 'content-type': 'application/json' },
+      });
+      assert.equal(api.status, 401);
+      assert.equal(api.json.code, '1005');
+      const staged = await consoleHttp(port, 'PUT', '/operator/stage?name=a.bin', {
+        body: 'x',
+        headers: { cookie, origin: c.origin },
+      });
+      assert.equal(staged.status, 401);
+      const dl = await consoleHttp(port, 'GET', '/operator/download/1', { headers: { cookie } });
+      assert.equal(dl.status, 401);
+      await assert.rejects(
+        EventStream.open(port, { cookie, origin: c.origin }, ['ukey-console']),
+        /refused 401/,
+      );
+    }
+  });
+
+  it('refuses a wrong bearer: unknown, altered, another scheme, the token itself', async () => {
+    const url = new URL(await serve.newLink());
+    const unspent = url.searchParams.get('token')!;
+    const flip = (s: string): string => (s[0] === 'A' ? 'B' : 'A') + s.slice(1);
+    for (const authorization of [
+      `Bearer ${'A'.repeat(43)}`,
+      `Bearer ${flip(c.sessionId)}`,
+      `Bearer ${c.sessionId}x`,
+      `Bearer ${unspent}`,
+      `Basic ${Buffer.from(`x:${c.sessionId}`).toString('base64')}`,
+      c.sessionId,
+      'Bearer',
+    ]) {
+      const r = await c.raw('POST', '/operator/api', {
+        body: JSON.stringify({ method: 'keys.list', request: {} }),
+        headers: { authorization, 'content-type': 'application/json' },
+      });
+      assert.equal(r.status, 401, authorization);
+      assert.equal(r.json.code, '1005');
+      const s = await c.raw('PUT', '/operator/stage?name=a.bin', {
+        body: 'x',
+        headers: { authorization },
+      });
+      assert.equal(s.status, 401, authorization);
+      assert.equal(
+        (await c.raw('GET', '/operator/download/1', { headers: { authorization } })).status,
+        401,
+      );
+    }
+    // The scheme's case does not matter (RFC 9110); the link's token was not spent by any of this.
+    const lower = await c.raw('POST', '/operator/api', {
+      body: JSON.stringify({ method: 'keys.list', request: {} }),
+      headers: { authorization: `bearer ${c.sessionId}`, 'content-type': 'application/json' },
+    });
+    assert.equal(lower.json.code, '0');
+    assert.equal((await ConsoleClient.redeem(port, unspent)).status, 200);
+  });
+
+  it('the event socket wants the bearer subprotocol next to ukey-console, and selects only ukey-console', async () => {
+    for (const protocols of [
+      [],
+      ['ukey-console'],
+      [`bearer.${c.sessionId}`],
+      ['ukey-console', `bearer.${'A'.repeat(43)}`],
+      ['ukey-console', `bearer.${c.sessionId}`, `bearer.${'A'.repeat(43)}`],
+      ['other', `bearer.${c.sessionId}`],
+    ])
+      await assert.rejects(
+        EventStream.open(port, { origin: c.origin }, protocols),
+        /refused 401/,
+        protocols.join(','),
+      );
+    const ev = await c.events();
+    try {
+      assert.equal(ev.ws.protocol, 'ukey-console');
+    } finally {
+      ev.close();
+    }
+    assert.deepEqual(wsProtocols('s'), ['ukey-console', 'bearer.s']);
   });
 
   it('refuses a foreign Host (DNS rebinding), even with a valid session', async () => {
@@ -158,9 +282,9 @@ describe('console: the one-time link and the session', () => {
       assert.equal(s.status, 403, origin);
       await assert.rejects(c.events({ origin }), /refused 403/, origin);
     }
-    const none = await http(port, 'POST', '/operator/api', {
+    const none = await consoleHttp(port, 'POST', '/operator/api', {
       body: JSON.stringify({ method: 'keys.list', request: {} }),
-      headers: { cookie: `ukey_console=${c.cookie}`, 'content-type': 'application/json' },
+      headers: { authorization: c.authorization, 'content-type': 'application/json' },
     });
     assert.equal(none.status, 403);
     const ws = await c.events();
@@ -199,7 +323,7 @@ describe('console: the one-time link and the session', () => {
           headers: {
             host: `127.0.0.1:${port}`,
             origin: c.origin,
-            cookie: `ukey_console=${c.cookie}`,
+            authorization: c.authorization,
             'content-length': String(3 * 1024 ** 3),
           },
         },
@@ -374,12 +498,20 @@ describe('console: wired operator methods (serve --demo)', () => {
       await events.next('relay.progress', (p) => p.jobId === up.id);
       const down = await c.ok<RelayJobView>('relay.download', { fileId: done.fileId });
       await events.next('relay.state', (j) => j.id === down.id && j.state === 'done', 30_000);
-      const file = await http(port, 'GET', `/operator/download/${down.id}`, {
-        headers: { cookie: `ukey_console=${c.cookie}` },
+      const file = await consoleHttp(port, 'GET', `/operator/download/${down.id}`, {
+        headers: { authorization: c.authorization },
       });
       assert.equal(file.status, 200);
       assert.match(String(file.headers['content-disposition']), /attachment/);
-      const raw = await getBytes(port, `/operator/download/${down.id}`, c.cookie);
+      const stolen = await consoleHttp(port, 'GET', `/operator/download/${down.id}`, {
+        headers: { cookie: `ukey_console=${c.sessionId}` },
+      });
+      assert.equal(stolen.status, 401);
+      const foreign = await c.raw('GET', `/operator/download/${down.id}`, {
+        headers: { origin: 'http://127.0.0.1:18790' },
+      });
+      assert.equal(foreign.status, 403);
+      const raw = await getBytes(port, `/operator/download/${down.id}`, c.sessionId);
       assert.ok(raw.equals(content), 'downloaded bytes differ');
       const jobs = await c.ok<RelayJobView[]>('relay.list');
       assert.ok(jobs.some((j) => j.id === up.id && j.state === 'done'));
@@ -483,5 +615,27 @@ describe('console: wired operator methods (serve --demo)', () => {
     } finally {
       events.close();
     }
+  });
+});
+
+describe('console: no ambient credential', () => {
+  it('no answer of this whole run set a cookie, and none but /operator/session carried the session id', async () => {
+    // One more sweep over every kind of answer, with and without a session.
+    const answers = [
+      await consoleHttp(port, 'GET', '/'),
+      await consoleHttp(port, 'HEAD', '/index.html'),
+      await consoleHttp(port, 'GET', '/assets/none.js'),
+      await consoleHttp(port, 'POST', '/'),
+      await c.raw('GET', '/'),
+      await c.raw('POST', '/operator/api', {
+        body: JSON.stringify({ method: 'keys.list', request: {} }),
+        headers: { 'content-type': 'application/json' },
+      }),
+      await c.raw('GET', '/operator/download/999999'),
+      await c.raw('GET', '/operator/nothing'),
+      await consoleHttp(port, 'POST', '/operator/api', { headers: { origin: c.origin } }),
+    ];
+    for (const r of answers) assert.doesNotMatch(r.text, new RegExp(c.sessionId));
+    assert.deepEqual(setCookiesSeen, []);
   });
 });

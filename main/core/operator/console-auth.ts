@@ -1,12 +1,17 @@
 /**
  * Who may use the console: the holder of a one-time start-up token (5 minutes, single use) is
- * given a random session id in an HttpOnly SameSite=Strict cookie; the session lives while the agent
- * runs, until it is idle for 12 hours. Tokens and sessions are compared by their SHA-256 so the
- * lookups do not leak timing about the secret.
+ * given a random session id, which the console page keeps in its sessionStorage and sends as
+ * `Authorization: Bearer` (or, on the WebSocket, as the subprotocol `bearer.<id>`). Never a cookie:
+ * cookies are not isolated by port (RFC 6265 §8.5) and SameSite counts every 127.0.0.1 port as one
+ * site, so any other local server the browser visits would receive it. The session lives while the
+ * agent runs, until it is idle for 12 hours. Tokens and sessions are looked up by their SHA-256 so
+ * the lookups do not leak timing about the secret.
  */
 import { createHash, randomBytes } from 'node:crypto';
 
-export const SESSION_COOKIE = 'ukey_console';
+/** The WebSocket subprotocol the server selects; the client also offers `bearer.<sessionId>`. */
+export const WS_PROTOCOL = 'ukey-console';
+const WS_BEARER_PREFIX = 'bearer.';
 export const TOKEN_TTL_MS = 5 * 60_000;
 export const SESSION_IDLE_MS = 12 * 3_600_000;
 
@@ -69,13 +74,19 @@ export class ConsoleAuth {
   }
 }
 
-/** The session cookie's value from a Cookie header. */
-export function sessionOf(cookieHeader: string | undefined): string | undefined {
-  if (!cookieHeader) return undefined;
-  for (const part of cookieHeader.split(';')) {
-    const i = part.indexOf('=');
-    if (i < 0) continue;
-    if (part.slice(0, i).trim() === SESSION_COOKIE) return part.slice(i + 1).trim();
-  }
-  return undefined;
+/** The session id of an `Authorization: Bearer <id>` header (the only scheme accepted). */
+export function bearerOf(authorization: string | undefined): string | undefined {
+  const m = /^Bearer +([A-Za-z0-9_-]{43})$/i.exec((authorization ?? '').trim());
+  return m?.[1];
+}
+
+/**
+ * The session id a WebSocket client offered as the subprotocol `bearer.<id>` next to
+ * `ukey-console` (browsers cannot set headers on a WebSocket); undefined unless both are offered.
+ */
+export function wsSessionOf(protocols: string | undefined): string | undefined {
+  const offered = (protocols ?? '').split(',').map((p) => p.trim());
+  if (!offered.includes(WS_PROTOCOL)) return undefined;
+  const bearer = offered.filter((p) => p.startsWith(WS_BEARER_PREFIX));
+  return bearer.length === 1 ? bearer[0]!.slice(WS_BEARER_PREFIX.length) : undefined;
 }

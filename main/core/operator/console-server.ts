@@ -1,9 +1,12 @@
 /**
- * The headless console's loopback channel (notes: CONSOLE-PROTOCOL; docs/DESKTOP.md "Headless
- * console"): on 127.0.0.1 only, it serves the built operator UI and carries the same typed operator
- * API as Electron's IPC. Every request must name our own Host (DNS rebinding) and carry the session
- * cookie a one-time start-up token was exchanged for; requests that change anything must also come
- * from our own Origin with a JSON body (or, for staging, a raw body) within the size limits.
+ * The headless console's loopback channel (docs/DESKTOP.md "Headless console"): on 127.0.0.1 only,
+ * it serves the built operator UI and carries the same typed operator API as Electron's IPC. Every
+ * request must name our own Host (DNS rebinding). The static UI holds no secret and is public; the
+ * page trades the one-time start-up token for a session id (POST /operator/session) and sends it as
+ * `Authorization: Bearer` on every /operator/* request (the WebSocket: subprotocol `bearer.<id>`).
+ * There is no cookie at all: cookies are shared by every port of 127.0.0.1, so another local server
+ * the browser visits would receive one and could replay it. Requests that change anything must also
+ * come from our own Origin with a JSON body (or, for staging, a raw body) within the size limits.
  * Requests are validated by validateRequest exactly as IPC payloads are; faults never leak text.
  */
 import { createReadStream, existsSync, statSync } from 'node:fs';
@@ -23,19 +26,14 @@ import type {
   OperatorEvents,
   OperatorReply,
 } from '../../common/operator-api';
-import { ConsoleAuth, SESSION_COOKIE, sessionOf } from './console-auth';
-import {
-  BAD_TOKEN_HTML,
-  NO_SESSION_HTML,
-  PLACEHOLDER_HTML,
-  staticFile,
-  staticHeaders,
-} from './console-static';
+import { ConsoleAuth, WS_PROTOCOL, bearerOf, wsSessionOf } from './console-auth';
+import { PLACEHOLDER_HTML, staticFile, staticHeaders } from './console-static';
 import { StageTooLarge } from './staging';
 import type { StagingArea } from './staging';
 
 export const DEFAULT_CONSOLE_PORT = 18789;
 export const API_MAX_BYTES = 1024 * 1024;
+const SESSION_MAX_BYTES = 1024;
 const WS_MAX_FRAME = 1024;
 
 /** Where `npm run build:renderer` puts the UI, seen from dist/main/core/operator/. */
@@ -107,7 +105,12 @@ function readBody(req: IncomingMessage, max: number): Promise<Buffer | undefined
 export function startConsoleServer(o: ConsoleServerOptions): Promise<ConsoleServer> {
   const auth = o.auth ?? new ConsoleAuth();
   const staticDir = o.staticDir ?? DEFAULT_STATIC_DIR;
-  const wss = new WebSocketServer({ noServer: true, maxPayload: WS_MAX_FRAME });
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: WS_MAX_FRAME,
+    // The client offers ['ukey-console', 'bearer.<id>']: only the first is ever echoed back.
+    handleProtocols: (offered) => (offered.has(WS_PROTOCOL) ? WS_PROTOCOL : false),
+  });
   const clients = new Set<WebSocket>();
   let port = 0;
 
@@ -115,49 +118,88 @@ export function startConsoleServer(o: ConsoleServerOptions): Promise<ConsoleServ
   const origins = (): string[] => hosts().map((h) => `http://${h}`);
   const hostOk = (req: IncomingMessage): boolean => hosts().includes(req.headers.host ?? '');
   const originOk = (req: IncomingMessage): boolean => origins().includes(req.headers.origin ?? '');
-  const sessionOk = (req: IncomingMessage): boolean => auth.check(sessionOf(req.headers.cookie));
+  /** Only the Authorization header counts: a Cookie header is never read. */
+  const sessionOk = (req: IncomingMessage): boolean =>
+    auth.check(bearerOf(req.headers.authorization));
+  const NO_SESSION = refusal(
+    401,
+    ResultCode.APP_NOT_ALLOWED,
+    'no console session: open the console with its one-time link',
+  );
+  const FOREIGN_ORIGIN = refusal(
+    403,
+    ResultCode.APP_NOT_ALLOWED,
+    'requests must come from the console page',
+  );
 
   /** Origin check for requests that act (API, staging): the console's own page only. */
   const actingRefusal = (req: IncomingMessage): Refusal | undefined => {
-    if (!sessionOk(req)) return refusal(401, ResultCode.APP_NOT_ALLOWED, 'no console session');
-    if (!originOk(req))
-      return refusal(403, ResultCode.APP_NOT_ALLOWED, 'requests must come from the console page');
+    if (!sessionOk(req)) return NO_SESSION;
+    if (!originOk(req)) return FOREIGN_ORIGIN;
     return undefined;
   };
+
+  /** A JSON body of at most `max` bytes, or undefined once a refusal has been sent. */
+  async function jsonBody(
+    req: IncomingMessage,
+    res: ServerResponse,
+    max: number,
+    tooLarge: string,
+  ): Promise<Buffer | undefined> {
+    const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    if (type !== 'application/json') {
+      sendRefusal(res, refusal(415, ResultCode.BAD_PARAM, 'Content-Type must be application/json'));
+      return undefined;
+    }
+    if (Number(req.headers['content-length'] ?? 0) > max) {
+      res.setHeader('Connection', 'close');
+      sendRefusal(res, refusal(413, ResultCode.BAD_PARAM, tooLarge));
+      req.destroy();
+      return undefined;
+    }
+    const body = await readBody(req, max);
+    if (!body) sendRefusal(res, refusal(413, ResultCode.BAD_PARAM, tooLarge));
+    return body;
+  }
+
+  /** POST /operator/session {token}: spends a one-time token for a session id (the only answer carrying one). */
+  async function openSession(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (!originOk(req)) return sendRefusal(res, FOREIGN_ORIGIN);
+    const body = await jsonBody(req, res, SESSION_MAX_BYTES, 'the request is too large');
+    if (!body) return;
+    let token: unknown;
+    try {
+      const p = JSON.parse(body.toString('utf8')) as unknown;
+      if (typeof p === 'object' && p !== null && !Array.isArray(p) && Object.keys(p).length === 1)
+        token = (p as { token?: unknown }).token;
+    } catch {
+      token = undefined;
+    }
+    if (typeof token !== 'string')
+      return sendRefusal(res, refusal(400, ResultCode.BAD_PARAM, 'the body must be {token}'));
+    const sessionId = auth.redeem(token);
+    if (!sessionId)
+      return sendRefusal(
+        res,
+        refusal(
+          401,
+          ResultCode.APP_NOT_ALLOWED,
+          'this console link is not valid any more (used, expired or unknown): `kill -USR1 <pid>` prints a new one',
+        ),
+      );
+    sendJson(res, 200, { code: ResultCode.OK, message: 'ok', data: { sessionId } });
+  }
 
   async function api(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const refused = actingRefusal(req);
     if (refused) return sendRefusal(res, refused);
-    const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-    if (type !== 'application/json')
-      return sendRefusal(
-        res,
-        refusal(415, ResultCode.BAD_PARAM, 'Content-Type must be application/json'),
-      );
-    const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > API_MAX_BYTES) {
-      res.setHeader('Connection', 'close');
-      sendRefusal(
-        res,
-        refusal(
-          413,
-          ResultCode.BAD_PARAM,
-          'the request is too large (1 MiB): stage files with PUT /operator/stage',
-        ),
-      );
-      req.destroy();
-      return;
-    }
-    const body = await readBody(req, API_MAX_BYTES);
-    if (!body)
-      return sendRefusal(
-        res,
-        refusal(
-          413,
-          ResultCode.BAD_PARAM,
-          'the request is too large (1 MiB): stage files with PUT /operator/stage',
-        ),
-      );
+    const body = await jsonBody(
+      req,
+      res,
+      API_MAX_BYTES,
+      'the request is too large (1 MiB): stage files with PUT /operator/stage',
+    );
+    if (!body) return;
     let reply: OperatorReply<unknown>;
     let method: unknown;
     try {
@@ -218,7 +260,9 @@ export function startConsoleServer(o: ConsoleServerOptions): Promise<ConsoleServ
     }
   }
 
-  function download(res: ServerResponse, id: string): void {
+  /** No Origin check beyond refusing a foreign one: a same-origin GET (fetch) sends none. */
+  function download(req: IncomingMessage, res: ServerResponse, id: string): void {
+    if (req.headers.origin !== undefined && !originOk(req)) return sendRefusal(res, FOREIGN_ORIGIN);
     const jobId = Number(id);
     const hit = Number.isSafeInteger(jobId) && jobId > 0 ? o.downloadOf?.(jobId) : undefined;
     if (!hit || !existsSync(hit.path))
@@ -257,11 +301,6 @@ export function startConsoleServer(o: ConsoleServerOptions): Promise<ConsoleServ
     createReadStream(hit.file).pipe(res);
   }
 
-  function html(res: ServerResponse, status: number, body: string): void {
-    res.writeHead(status, { ...staticHeaders(port), 'Content-Type': 'text/html; charset=utf-8' });
-    res.end(body);
-  }
-
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (!hostOk(req)) {
       return sendRefusal(res, refusal(403, ResultCode.APP_NOT_ALLOWED, 'wrong Host'));
@@ -270,22 +309,18 @@ export function startConsoleServer(o: ConsoleServerOptions): Promise<ConsoleServ
     const path = url.pathname;
     const isOperator = path.startsWith('/operator/');
 
-    if (req.method === 'GET' && path === '/' && url.searchParams.has('token')) {
-      const session = auth.redeem(url.searchParams.get('token') ?? '');
-      if (!session) return html(res, 401, BAD_TOKEN_HTML);
-      res.writeHead(303, {
-        Location: '/',
-        'Set-Cookie': `${SESSION_COOKIE}=${session}; HttpOnly; SameSite=Strict; Path=/`,
-        'Cache-Control': 'no-store',
-        'Referrer-Policy': 'no-referrer',
-      });
-      return void res.end();
+    if (!isOperator) {
+      // The UI itself (`/?token=…` included: the page reads the token, the server does not).
+      if (req.method !== 'GET' && req.method !== 'HEAD')
+        return sendRefusal(res, refusal(405, ResultCode.BAD_PARAM, 'GET only'));
+      return serveStatic(res, path, req.method === 'HEAD');
     }
-    if (!sessionOk(req)) {
-      if (isOperator)
-        return sendRefusal(res, refusal(401, ResultCode.APP_NOT_ALLOWED, 'no console session'));
-      return html(res, 401, NO_SESSION_HTML);
+    if (path === '/operator/session') {
+      if (req.method !== 'POST')
+        return sendRefusal(res, refusal(405, ResultCode.BAD_PARAM, 'POST only'));
+      return openSession(req, res);
     }
+    if (!sessionOk(req)) return sendRefusal(res, NO_SESSION);
     if (path === '/operator/api') {
       if (req.method !== 'POST')
         return sendRefusal(res, refusal(405, ResultCode.BAD_PARAM, 'POST only'));
@@ -297,11 +332,8 @@ export function startConsoleServer(o: ConsoleServerOptions): Promise<ConsoleServ
       return stage(req, res, url);
     }
     const dl = /^\/operator\/download\/(\d{1,15})$/.exec(path);
-    if (dl && req.method === 'GET') return download(res, dl[1]!);
-    if (isOperator) return sendRefusal(res, refusal(404, ResultCode.BAD_PARAM, 'no such endpoint'));
-    if (req.method !== 'GET' && req.method !== 'HEAD')
-      return sendRefusal(res, refusal(405, ResultCode.BAD_PARAM, 'GET only'));
-    serveStatic(res, path, req.method === 'HEAD');
+    if (dl && req.method === 'GET') return download(req, res, dl[1]!);
+    sendRefusal(res, refusal(404, ResultCode.BAD_PARAM, 'no such endpoint'));
   }
 
   const server: Server = createServer((req, res) => {
@@ -324,8 +356,9 @@ export function startConsoleServer(o: ConsoleServerOptions): Promise<ConsoleServ
     const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
     if (!hostOk(req)) return refuseUpgrade(socket, 403, 'Forbidden');
     if (path !== '/operator/events') return refuseUpgrade(socket, 404, 'Not Found');
-    if (!sessionOk(req)) return refuseUpgrade(socket, 401, 'Unauthorized');
-    // Cross-site WebSocket hijacking: the cookie alone is not enough.
+    if (!auth.check(wsSessionOf(req.headers['sec-websocket-protocol'])))
+      return refuseUpgrade(socket, 401, 'Unauthorized');
+    // Cross-site WebSocket hijacking: the session alone is not enough.
     if (!originOk(req)) return refuseUpgrade(socket, 403, 'Forbidden');
     wss.handleUpgrade(req, socket, head, (ws) => {
       clients.add(ws);

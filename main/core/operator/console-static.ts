@@ -1,8 +1,9 @@
 /**
  * The console's static files: the built operator UI in dist/renderer/ (index.html and assets/),
  * with a strict CSP. Only `/`, `/index.html` and `/assets/<name>` are served; anything with a dot
- * segment, a backslash or an odd character is not looked up at all. Until the UI is built, `/`
- * answers a small placeholder page saying how to build it.
+ * segment, a backslash or an odd character is not looked up at all. They hold no secret and need no
+ * session (the page itself redeems the start-up token). Until the UI is built, `/` answers a small
+ * placeholder page saying how to build it.
  */
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
@@ -78,28 +79,8 @@ export const PLACEHOLDER_HTML = `<!doctype html>
 <body style="font-family: sans-serif; max-width: 40em; margin: 3em auto">
 <h1>UKey 签章助手 / UKey agent console</h1>
 <p>操作界面尚未构建。The operator UI is not built yet: run <code>npm run build:renderer</code>
-(it writes <code>dist/renderer/</code>) and reload this page. The operator API at
-<code>/operator/api</code> and the events at <code>/operator/events</code> work already.</p>
-</body></html>
-`;
-
-/** Page for a bad, used or expired start-up link. */
-export const BAD_TOKEN_HTML = `<!doctype html>
-<html lang="zh-CN"><head><meta charset="utf-8"><title>链接无效 / Link not valid</title></head>
-<body style="font-family: sans-serif; max-width: 40em; margin: 3em auto">
-<h1>链接无效或已使用 / This link is not valid any more</h1>
-<p>控制台链接只能使用一次，5 分钟内有效。请重新启动 <code>ukey-agent serve --console</code> 获取新链接。</p>
-<p>A console link works once, within 5 minutes. Restart <code>ukey-agent serve --console</code>
-for a new link.</p>
-</body></html>
-`;
-
-/** Page for any other request without a session. */
-export const NO_SESSION_HTML = `<!doctype html>
-<html lang="zh-CN"><head><meta charset="utf-8"><title>需要登录 / Not signed in</title></head>
-<body style="font-family: sans-serif; max-width: 40em; margin: 3em auto">
-<h1>需要控制台链接 / Open the console with its link</h1>
-<p>请使用 <code>ukey-agent serve --console</code> 打印的一次性链接打开控制台。</p>
-<p>Open the console with the one-time link <code>ukey-agent serve --console</code> printed.</p>
+(it writes <code>dist/renderer/</code>) and reload this page: the link is still good for 5 minutes
+(<code>kill -USR1 &lt;pid&gt;</code> prints a new one). The operator API at <code>/operator/api</code>
+and the events at <code>/operator/events</code> work already.</p>
 </body></html>
 `;

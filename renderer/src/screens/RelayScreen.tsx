@@ -11,6 +11,7 @@ import { ConfirmButton } from '../components/Confirm';
 import { ErrorAlert } from '../components/ErrorAlert';
 import { useT } from '../i18n';
 import type { MessageKey } from '../i18n';
+import { saveBlob } from '../util/download';
 import { bytes, duration, rate } from '../util/format';
 import { rowTid } from '../util/tid';
 
@@ -57,6 +58,19 @@ export function RelayScreen(): JSX.Element {
       const j = await fn();
       setLive((m) => ({ ...m, [j.id]: j }));
       jobs.reload();
+    } catch (e) {
+      setError(e);
+    }
+  };
+
+  // Fetched with the session's Authorization header, then saved from the page: a plain link
+  // could only authenticate with a cookie, and the console has none.
+  const saveDownload = async (jobId: number): Promise<void> => {
+    if (!client.download) return;
+    setError(undefined);
+    try {
+      const f = await client.download(jobId);
+      saveBlob(f.name, f.blob);
     } catch (e) {
       setError(e);
     }
@@ -251,12 +265,11 @@ export function RelayScreen(): JSX.Element {
                     {t('common.cancel')}
                   </ConfirmButton>
                 )}
-                {j.kind === 'download' && j.state === 'done' && client.kind === 'console' && (
+                {j.kind === 'download' && j.state === 'done' && client.download && (
                   <Button
                     size="small"
-                    href={`/operator/download/${j.id}`}
-                    download
                     data-testid="relay-save"
+                    onClick={() => void saveDownload(j.id)}
                   >
                     {t('relay.save')}
                   </Button>

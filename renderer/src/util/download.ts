@@ -1,6 +1,11 @@
 /** Saves text as a file through the browser's download (works in Electron and the console). */
 export function saveText(filename: string, content: string, mime = 'text/plain'): void {
-  const url = URL.createObjectURL(new Blob([content], { type: `${mime};charset=utf-8` }));
+  saveBlob(filename, new Blob([content], { type: `${mime};charset=utf-8` }));
+}
+
+/** Saves bytes the page holds (e.g. a console download fetched with its bearer) as a file. */
+export function saveBlob(filename: string, blob: Blob): void {
+  const url = URL.createObjectURL(blob);
   const a = document.createElement('a');
   a.href = url;
   a.download = filename;
