@@ -2,23 +2,26 @@
  * Trusted apps: which web applications (by appId and public key) may call the agent, and from
  * which browser origins. Origins are shown exactly as typed: the agent compares them byte for byte.
  */
-import { App, Button, Card, Form, Input, Modal, Space, Table, Tag, Typography } from 'antd';
+import { App, Button, Card, Form, Input, Space, Tag, Typography } from 'antd';
 import { useState } from 'react';
 import { useCall, useLoad } from '../api/context';
 import type { TrustedAppView } from '../../../main/common/operator-api';
 import { ConfirmButton } from '../components/Confirm';
+import { DataTable } from '../components/DataTable';
 import { ErrorAlert } from '../components/ErrorAlert';
+import { FormDialog } from '../components/FormDialog';
 import { useT } from '../i18n';
 import { dateTime } from '../util/format';
 import { isOrigin, splitOrigins } from '../util/origin';
-import { rowTid, tid } from '../util/tid';
+import { useSubmit } from '../util/submit';
+import { rowTid } from '../util/tid';
 
 export function AppsScreen(): JSX.Element {
   const t = useT();
   const call = useCall();
   const apps = useLoad(() => call('apps.list', {}), [call]);
   const [adding, setAdding] = useState(false);
-  const [error, setError] = useState<unknown>();
+  const revoke = useSubmit();
   return (
     <div data-testid="apps-screen">
       <Space style={{ marginBottom: 12 }}>
@@ -29,15 +32,14 @@ export function AppsScreen(): JSX.Element {
           {t('common.refresh')}
         </Button>
       </Space>
-      <ErrorAlert error={apps.error ?? error} onRetry={apps.reload} />
-      <Table<TrustedAppView>
-        data-testid="apps-table"
-        size="small"
+      <ErrorAlert error={apps.error ?? revoke.error} onRetry={apps.reload} />
+      <DataTable<TrustedAppView>
+        testId="apps-table"
         rowKey="appId"
         loading={apps.loading}
-        dataSource={apps.data ?? []}
-        pagination={{ pageSize: 10, hideOnSinglePage: true }}
-        locale={{ emptyText: t('apps.none') }}
+        rows={apps.data}
+        pageSize={10}
+        empty={t('apps.none')}
         onRow={(a) => rowTid('app-row', { app: a.appId })}
         columns={[
           {
@@ -98,12 +100,7 @@ export function AppsScreen(): JSX.Element {
                 title={t('apps.revokeTitle', { app: a.appId })}
                 content={t('apps.revokeConfirm')}
                 onConfirm={async () => {
-                  setError(undefined);
-                  try {
-                    await call('apps.revoke', { appId: a.appId });
-                  } catch (e) {
-                    setError(e);
-                  }
+                  await revoke.attempt(() => call('apps.revoke', { appId: a.appId }));
                   apps.reload();
                 }}
               >
@@ -113,15 +110,7 @@ export function AppsScreen(): JSX.Element {
           },
         ]}
       />
-      {adding && (
-        <AddAppDialog
-          onClose={() => setAdding(false)}
-          onDone={() => {
-            setAdding(false);
-            apps.reload();
-          }}
-        />
-      )}
+      {adding && <AddAppDialog onClose={() => setAdding(false)} onDone={apps.reload} />}
     </div>
   );
 }
@@ -139,105 +128,85 @@ function AddAppDialog(props: { onClose(): void; onDone(): void }): JSX.Element {
   const { message } = App.useApp();
   const [form] = Form.useForm<AppForm>();
   const originsText = Form.useWatch('origins', form) ?? '';
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>();
   const origins = splitOrigins(originsText);
-  const submit = async (): Promise<void> => {
-    let v: AppForm;
-    try {
-      v = await form.validateFields();
-    } catch {
-      return;
-    }
-    setBusy(true);
-    setError(undefined);
-    try {
-      const name = v.name?.trim();
-      await call('apps.add', {
-        appId: v.appId.trim(),
-        publicKey: v.publicKey.trim(),
-        origins: splitOrigins(v.origins),
-        ...(name ? { name } : {}),
-      });
-      message.success(t('apps.added', { app: v.appId }));
-      props.onDone();
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
-  };
   return (
-    <Modal
-      open
+    <FormDialog<AppForm>
       width={640}
       title={t('apps.add')}
-      onCancel={props.onClose}
-      okButtonProps={{ loading: busy, ...tid('app-add-ok') }}
-      onOk={() => void submit()}
+      testIds={{ form: 'app-modal', ok: 'app-add-ok', error: 'app-error' }}
+      form={form}
+      onClose={props.onClose}
+      onSubmit={async (v) => {
+        const name = v.name?.trim();
+        await call('apps.add', {
+          appId: v.appId.trim(),
+          publicKey: v.publicKey.trim(),
+          origins: splitOrigins(v.origins),
+          ...(name ? { name } : {}),
+        });
+        message.success(t('apps.added', { app: v.appId }));
+        props.onDone();
+      }}
     >
-      <Form<AppForm> form={form} layout="vertical" data-testid="app-modal">
-        <Form.Item
-          name="appId"
-          label={t('apps.appId')}
-          rules={[{ required: true, message: t('common.required') }, { max: 64 }]}
-        >
-          <Input data-testid="app-id" />
-        </Form.Item>
-        <Form.Item name="name" label={t('apps.name')}>
-          <Input data-testid="app-name" maxLength={128} />
-        </Form.Item>
-        <Form.Item
-          name="publicKey"
-          label={t('apps.publicKey')}
-          extra={t('apps.publicKeyHelp')}
-          rules={[{ required: true, message: t('common.required') }]}
-        >
-          <Input.TextArea
-            data-testid="app-key"
-            autoSize={{ minRows: 4, maxRows: 8 }}
-            placeholder="-----BEGIN PUBLIC KEY-----"
-            style={{ fontFamily: 'monospace' }}
-          />
-        </Form.Item>
-        <Form.Item
-          name="origins"
-          label={t('apps.origins')}
-          extra={t('apps.originsHelp')}
-          rules={[
-            { required: true, message: t('common.required') },
-            {
-              validator: (_, v?: string) => {
-                const bad = splitOrigins(v ?? '').filter((o) => !isOrigin(o));
-                return bad.length === 0
-                  ? Promise.resolve()
-                  : Promise.reject(new Error(`${t('apps.originInvalid')}: ${bad.join(', ')}`));
-              },
+      <Form.Item
+        name="appId"
+        label={t('apps.appId')}
+        rules={[{ required: true, message: t('common.required') }, { max: 64 }]}
+      >
+        <Input data-testid="app-id" />
+      </Form.Item>
+      <Form.Item name="name" label={t('apps.name')}>
+        <Input data-testid="app-name" maxLength={128} />
+      </Form.Item>
+      <Form.Item
+        name="publicKey"
+        label={t('apps.publicKey')}
+        extra={t('apps.publicKeyHelp')}
+        rules={[{ required: true, message: t('common.required') }]}
+      >
+        <Input.TextArea
+          data-testid="app-key"
+          autoSize={{ minRows: 4, maxRows: 8 }}
+          placeholder="-----BEGIN PUBLIC KEY-----"
+          style={{ fontFamily: 'monospace' }}
+        />
+      </Form.Item>
+      <Form.Item
+        name="origins"
+        label={t('apps.origins')}
+        extra={t('apps.originsHelp')}
+        rules={[
+          { required: true, message: t('common.required') },
+          {
+            validator: (_, v?: string) => {
+              const bad = splitOrigins(v ?? '').filter((o) => !isOrigin(o));
+              return bad.length === 0
+                ? Promise.resolve()
+                : Promise.reject(new Error(`${t('apps.originInvalid')}: ${bad.join(', ')}`));
             },
-          ]}
-        >
-          <Input.TextArea
-            data-testid="app-origins"
-            autoSize={{ minRows: 2, maxRows: 6 }}
-            placeholder="https://sign.example.com"
-          />
-        </Form.Item>
-        {origins.length > 0 && (
-          <Card size="small" title={t('apps.originsPreview')} data-testid="app-origins-preview">
-            {origins.map((o) => (
-              <div key={o}>
-                <Typography.Text code>{o}</Typography.Text>{' '}
-                {isOrigin(o) ? (
-                  <Tag color="green">OK</Tag>
-                ) : (
-                  <Tag color="red">{t('apps.originInvalid')}</Tag>
-                )}
-              </div>
-            ))}
-          </Card>
-        )}
-        <ErrorAlert error={error} testId="app-error" />
-      </Form>
-    </Modal>
+          },
+        ]}
+      >
+        <Input.TextArea
+          data-testid="app-origins"
+          autoSize={{ minRows: 2, maxRows: 6 }}
+          placeholder="https://sign.example.com"
+        />
+      </Form.Item>
+      {origins.length > 0 && (
+        <Card size="small" title={t('apps.originsPreview')} data-testid="app-origins-preview">
+          {origins.map((o) => (
+            <div key={o}>
+              <Typography.Text code>{o}</Typography.Text>{' '}
+              {isOrigin(o) ? (
+                <Tag color="green">OK</Tag>
+              ) : (
+                <Tag color="red">{t('apps.originInvalid')}</Tag>
+              )}
+            </div>
+          ))}
+        </Card>
+      )}
+    </FormDialog>
   );
 }

@@ -28,6 +28,7 @@ import { ErrorAlert } from '../components/ErrorAlert';
 import { useT } from '../i18n';
 import { saveText } from '../util/download';
 import { dateTime } from '../util/format';
+import { useSubmit } from '../util/submit';
 import { rowTid } from '../util/tid';
 
 const PAGE = 200;
@@ -42,11 +43,12 @@ export function AuditScreen(): JSX.Element {
   const [range, setRange] = useState<[Dayjs | null, Dayjs | null] | null>(null);
   const [entries, setEntries] = useState<AuditEntryView[]>();
   const [next, setNext] = useState<number | null>(null);
-  const [loading, setLoading] = useState(false);
-  const [error, setError] = useState<unknown>();
+  // Three actions with their own busy buttons, one error alert.
+  const searching = useSubmit();
+  const verifying = useSubmit(searching);
+  const exporting = useSubmit<'jsonl' | 'csv'>(searching);
+  const loading = searching.busy;
   const [verify, setVerify] = useState<AuditVerifyView>();
-  const [verifying, setVerifying] = useState(false);
-  const [exporting, setExporting] = useState<'jsonl' | 'csv' | null>(null);
 
   const timeFilter = (): { from?: number; to?: number } => ({
     ...(range?.[0] ? { from: range[0].valueOf() } : {}),
@@ -54,8 +56,6 @@ export function AuditScreen(): JSX.Element {
   });
 
   const search = async (afterSeq?: number): Promise<void> => {
-    setLoading(true);
-    setError(undefined);
     const q: AuditSearchInput = {
       limit: PAGE,
       ...(afterSeq !== undefined ? { afterSeq } : {}),
@@ -65,45 +65,25 @@ export function AuditScreen(): JSX.Element {
       ...(failures ? { failuresOnly: true } : {}),
       ...timeFilter(),
     };
-    try {
+    await searching.run(async () => {
       const r = await call('audit.search', q);
       setEntries((old) => (afterSeq !== undefined ? [...(old ?? []), ...r.entries] : r.entries));
       setNext(r.nextAfterSeq);
-    } catch (e) {
-      setError(e);
-    } finally {
-      setLoading(false);
-    }
+    });
   };
 
-  const runVerify = async (): Promise<void> => {
-    setVerifying(true);
-    setError(undefined);
-    try {
-      setVerify(await call('audit.verify', {}));
-    } catch (e) {
-      setError(e);
-    } finally {
-      setVerifying(false);
-    }
-  };
+  const runVerify = (): Promise<boolean> =>
+    verifying.run(async () => setVerify(await call('audit.verify', {})));
 
-  const runExport = async (format: 'jsonl' | 'csv'): Promise<void> => {
-    setExporting(format);
-    setError(undefined);
-    try {
+  const runExport = (format: 'jsonl' | 'csv'): Promise<boolean> =>
+    exporting.run(async () => {
       const r = await call('audit.export', { format, ...timeFilter() });
       saveText(
         `audit-${Date.now()}.${format}`,
         r.content,
         format === 'csv' ? 'text/csv' : 'application/x-ndjson',
       );
-    } catch (e) {
-      setError(e);
-    } finally {
-      setExporting(null);
-    }
-  };
+    }, format);
 
   return (
     <div data-testid="audit-screen">
@@ -158,19 +138,23 @@ export function AuditScreen(): JSX.Element {
           </Button>
         </Space>
         <Space wrap style={{ marginTop: 12 }}>
-          <Button data-testid="audit-verify" loading={verifying} onClick={() => void runVerify()}>
+          <Button
+            data-testid="audit-verify"
+            loading={verifying.busy}
+            onClick={() => void runVerify()}
+          >
             {t('audit.verify')}
           </Button>
           <Button
             data-testid="audit-export-jsonl"
-            loading={exporting === 'jsonl'}
+            loading={exporting.busy === 'jsonl'}
             onClick={() => void runExport('jsonl')}
           >
             {t('audit.export', { format: 'JSONL' })}
           </Button>
           <Button
             data-testid="audit-export-csv"
-            loading={exporting === 'csv'}
+            loading={exporting.busy === 'csv'}
             onClick={() => void runExport('csv')}
           >
             {t('audit.export', { format: 'CSV' })}
@@ -203,7 +187,7 @@ export function AuditScreen(): JSX.Element {
           }
         />
       )}
-      <ErrorAlert error={error} testId="audit-error" />
+      <ErrorAlert error={searching.error} testId="audit-error" />
       <Table<AuditEntryView>
         data-testid="audit-table"
         size="small"

@@ -32,6 +32,7 @@ import { ErrorAlert } from '../components/ErrorAlert';
 import { useT } from '../i18n';
 import { base64ToHex, hexToBase64, saveText } from '../util/download';
 import { dateTime } from '../util/format';
+import { useSubmit, validated } from '../util/submit';
 import { tid } from '../util/tid';
 
 const POLL_MS = 2000;
@@ -55,8 +56,7 @@ export function CloudScreen(): JSX.Element {
   const [app, setApp] = useState<CloudApplyView>();
   const [result, setResult] = useState<CloudResultView>();
   const [signature, setSignature] = useState<CloudSignView>();
-  const [busy, setBusy] = useState<'apply' | 'sign' | 'hash' | null>(null);
-  const [error, setError] = useState<unknown>();
+  const { busy, error, setError, run } = useSubmit<'apply' | 'sign'>();
   const [fileName, setFileName] = useState<string>();
 
   // Poll while the holder has not answered.
@@ -76,14 +76,8 @@ export function CloudScreen(): JSX.Element {
   }, [app, result, call]);
 
   const apply = async (): Promise<void> => {
-    let v: CloudForm;
-    try {
-      v = await form.validateFields();
-    } catch {
-      return;
-    }
-    setBusy('apply');
-    setError(undefined);
+    const v = await validated(form);
+    if (!v) return;
     setApp(undefined);
     setResult(undefined);
     setSignature(undefined);
@@ -96,7 +90,7 @@ export function CloudScreen(): JSX.Element {
         credentNo: v.credentNo,
       }),
     );
-    try {
+    await run(async () => {
       const name = v.name?.trim();
       const a = await call('cloud.apply', {
         sealCode: v.sealCode.trim(),
@@ -110,37 +104,25 @@ export function CloudScreen(): JSX.Element {
       });
       setApp(a);
       setResult({ requestId: a.requestId, state: 'pending' });
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(null);
-    }
+    }, 'apply');
   };
 
   const sign = async (): Promise<void> => {
     if (!app) return;
-    setBusy('sign');
-    setError(undefined);
-    try {
+    await run(async () => {
       setSignature(await call('cloud.sign', { requestId: app.requestId }));
       message.success(t('cloud.signed'));
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(null);
-    }
+    }, 'sign');
   };
 
+  // Hashing shows no progress of its own and keeps any earlier error until it fails itself.
   const hashFile = async (file: File): Promise<void> => {
-    setBusy('hash');
     try {
       const hex = sm3(new Uint8Array(await file.arrayBuffer()));
       form.setFieldsValue({ digestHex: hex });
       setFileName(file.name);
     } catch (e) {
       setError(e);
-    } finally {
-      setBusy(null);
     }
   };
 

@@ -27,6 +27,7 @@ import type {
 import { ErrorAlert } from '../components/ErrorAlert';
 import { useT } from '../i18n';
 import { bytes } from '../util/format';
+import { useSubmit } from '../util/submit';
 
 /** Inline limit: the API carries documents up to about 700 KB in the request itself. */
 const INLINE_MAX = 700 * 1024;
@@ -43,21 +44,12 @@ export function DocumentsScreen(): JSX.Element {
   const call = useCall();
   const client = useClient();
   const [result, setResult] = useState<DocumentVerifyView>();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>();
+  const { busy, error, run } = useSubmit();
   const [path, setPath] = useState('');
 
   const verify = async (source: () => Promise<DocumentSource>): Promise<void> => {
-    setBusy(true);
-    setError(undefined);
     setResult(undefined);
-    try {
-      setResult(await call('documents.verify', await source()));
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
+    await run(async () => setResult(await call('documents.verify', await source())));
   };
 
   const fromFile = async (file: File): Promise<DocumentSource> => {

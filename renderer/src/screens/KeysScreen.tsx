@@ -15,7 +15,6 @@ import {
   Modal,
   Select,
   Space,
-  Table,
   Tag,
   Tooltip,
   Typography,
@@ -30,13 +29,16 @@ import type {
   UKeyView,
 } from '../../../main/common/operator-api';
 import { ConfirmButton } from '../components/Confirm';
+import { DataTable } from '../components/DataTable';
 import { ErrorAlert } from '../components/ErrorAlert';
+import { FormDialog } from '../components/FormDialog';
 import { EmptyState, Loading } from '../components/States';
 import { useT } from '../i18n';
 import type { Translate } from '../i18n';
 import { saveText } from '../util/download';
 import { DAY_MS, dateTime, fingerprint, pem } from '../util/format';
-import { rowTid, tid } from '../util/tid';
+import { useSubmit } from '../util/submit';
+import { rowTid } from '../util/tid';
 
 export function KeysScreen(): JSX.Element {
   const t = useT();
@@ -119,7 +121,7 @@ function KeyCard(props: { ukey: UKeyView; onChanged(): void }): JSX.Element {
   );
   const [dialog, setDialog] = useState<'generate' | 'csr' | 'import' | null>(null);
   const [viewing, setViewing] = useState<CertificateView | null>(null);
-  const [actionError, setActionError] = useState<unknown>();
+  const action = useSubmit();
   const reloadAll = (): void => {
     certs.reload();
     pairs.reload();
@@ -127,25 +129,18 @@ function KeyCard(props: { ukey: UKeyView; onChanged(): void }): JSX.Element {
   };
 
   const pinAction = async (method: 'keys.changePin' | 'keys.unblockPin'): Promise<void> => {
-    setActionError(undefined);
-    try {
+    await action.attempt(async () => {
       await call(method, { ukeyId: k.ukeyId });
       message.success(t(method === 'keys.changePin' ? 'keys.pinChanged' : 'keys.pinUnblocked'));
-    } catch (e) {
-      setActionError(e);
-    } finally {
-      props.onChanged();
-    }
+    });
+    props.onChanged();
   };
 
   const deleteLabel = async (label: string): Promise<void> => {
-    setActionError(undefined);
-    try {
+    await action.attempt(async () => {
       const r = await call('keys.delete', { ukeyId: k.ukeyId, label });
       message.success(t('keys.deleted', { n: r.deleted }));
-    } catch (e) {
-      setActionError(e);
-    }
+    });
     reloadAll();
   };
 
@@ -211,18 +206,16 @@ function KeyCard(props: { ukey: UKeyView; onChanged(): void }): JSX.Element {
       {k.pin.locked && (
         <Alert type="error" showIcon style={{ marginBottom: 12 }} message={t('keys.lockedHint')} />
       )}
-      <ErrorAlert error={actionError} testId="key-action-error" />
+      <ErrorAlert error={action.error} testId="key-action-error" />
 
       <Typography.Title level={5}>{t('keys.certificates')}</Typography.Title>
       <ErrorAlert error={certs.error} onRetry={certs.reload} />
-      <Table<CertificateView>
-        data-testid="cert-table"
-        size="small"
+      <DataTable<CertificateView>
+        testId="cert-table"
         rowKey={(c) => c.sha256}
         loading={certs.loading}
-        dataSource={certs.data ?? []}
-        pagination={false}
-        locale={{ emptyText: t('keys.noCerts') }}
+        rows={certs.data}
+        empty={t('keys.noCerts')}
         onRow={(c) => rowTid('cert-row', { label: c.label })}
         columns={[
           { title: t('cert.subject'), dataIndex: 'subject', ellipsis: true },
@@ -283,14 +276,12 @@ function KeyCard(props: { ukey: UKeyView; onChanged(): void }): JSX.Element {
       </Space>
       <ErrorAlert error={pairs.error} onRetry={pairs.reload} />
       {showPairs && (
-        <Table<KeyPairView>
-          data-testid="pair-table"
-          size="small"
+        <DataTable<KeyPairView>
+          testId="pair-table"
           rowKey={(p) => `${p.keyId}/${p.label}`}
           loading={pairs.loading}
-          dataSource={pairs.data ?? []}
-          pagination={false}
-          locale={{ emptyText: t('keys.noPairs') }}
+          rows={pairs.data}
+          empty={t('keys.noPairs')}
           onRow={(p) => rowTid('pair-row', { label: p.label })}
           columns={[
             { title: t('keys.label'), dataIndex: 'label' },
@@ -462,61 +453,50 @@ function GenerateDialog(props: { ukeyId: string; onClose(): void; onDone(): void
   const { message } = App.useApp();
   const [algorithm, setAlgorithm] = useState<KeyGenAlgorithmName>('sm2');
   const [label, setLabel] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>();
   const valid = /^[\w.@-]{1,64}$/u.test(label);
-  const submit = async (): Promise<void> => {
-    setBusy(true);
-    setError(undefined);
-    try {
-      const p = await call('keys.generate', { ukeyId: props.ukeyId, algorithm, label });
-      message.success(t('keys.generated', { label: p.label }));
-      props.onDone();
-      props.onClose();
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
-  };
   return (
-    <Modal
-      open
+    <FormDialog
       title={t('keys.generate')}
-      onCancel={props.onClose}
+      testIds={{
+        form: 'keygen-modal',
+        ok: 'keygen-ok',
+        cancel: 'keygen-cancel',
+        error: 'keygen-error',
+      }}
       okText={t('keys.generateOk')}
-      okButtonProps={{ disabled: !valid, loading: busy, ...tid('keygen-ok') }}
-      cancelButtonProps={tid('keygen-cancel')}
-      onOk={() => void submit()}
+      okDisabled={!valid}
+      onClose={props.onClose}
+      onSubmit={async () => {
+        const p = await call('keys.generate', { ukeyId: props.ukeyId, algorithm, label });
+        message.success(t('keys.generated', { label: p.label }));
+        props.onDone();
+      }}
     >
-      <Form layout="vertical" data-testid="keygen-modal">
-        <Form.Item label={t('keys.algorithm')}>
-          <Select<KeyGenAlgorithmName>
-            data-testid="keygen-algorithm"
-            value={algorithm}
-            onChange={setAlgorithm}
-            options={[
-              { value: 'sm2', label: 'SM2' },
-              { value: 'rsa2048', label: 'RSA 2048' },
-              { value: 'ec-p256', label: 'ECDSA P-256' },
-            ]}
-          />
-        </Form.Item>
-        <Form.Item
-          label={t('keys.label')}
-          help={label && !valid ? t('keys.labelHelp') : undefined}
-          validateStatus={label && !valid ? 'error' : undefined}
-        >
-          <Input
-            data-testid="keygen-label"
-            value={label}
-            maxLength={64}
-            onChange={(e) => setLabel(e.target.value)}
-          />
-        </Form.Item>
-        <ErrorAlert error={error} testId="keygen-error" />
-      </Form>
-    </Modal>
+      <Form.Item label={t('keys.algorithm')}>
+        <Select<KeyGenAlgorithmName>
+          data-testid="keygen-algorithm"
+          value={algorithm}
+          onChange={setAlgorithm}
+          options={[
+            { value: 'sm2', label: 'SM2' },
+            { value: 'rsa2048', label: 'RSA 2048' },
+            { value: 'ec-p256', label: 'ECDSA P-256' },
+          ]}
+        />
+      </Form.Item>
+      <Form.Item
+        label={t('keys.label')}
+        help={label && !valid ? t('keys.labelHelp') : undefined}
+        validateStatus={label && !valid ? 'error' : undefined}
+      >
+        <Input
+          data-testid="keygen-label"
+          value={label}
+          maxLength={64}
+          onChange={(e) => setLabel(e.target.value)}
+        />
+      </Form.Item>
+    </FormDialog>
   );
 }
 
@@ -536,19 +516,11 @@ function CsrDialog(props: { ukeyId: string; labels: string[]; onClose(): void })
   const [keyLabel, setKeyLabel] = useState(props.labels[0] ?? '');
   const [subject, setSubject] = useState('CN=,O=,C=CN');
   const [csr, setCsr] = useState<string>();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>();
-  const submit = async (): Promise<void> => {
-    setBusy(true);
-    setError(undefined);
-    try {
+  const { busy, error, run } = useSubmit();
+  const submit = (): Promise<boolean> =>
+    run(async () => {
       setCsr((await call('keys.csr', { ukeyId: props.ukeyId, keyLabel, subject })).pem);
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
   return (
     <Modal
       open
@@ -628,72 +600,63 @@ function ImportDialog(props: {
   const { message } = App.useApp();
   const [text, setText] = useState('');
   const [keyLabel, setKeyLabel] = useState<string>();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>();
-  const submit = async (): Promise<void> => {
-    setBusy(true);
-    setError(undefined);
-    try {
-      const c = await call('keys.importCert', {
-        ukeyId: props.ukeyId,
-        certificate: text.trim(),
-        ...(keyLabel ? { keyLabel } : {}),
-      });
-      message.success(t('keys.imported', { subject: c.subject }));
-      props.onDone();
-      props.onClose();
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const submit = useSubmit();
   return (
-    <Modal
-      open
+    <FormDialog
       width={680}
       title={t('keys.import')}
-      onCancel={props.onClose}
+      testIds={{
+        form: 'import-modal',
+        ok: 'import-ok',
+        cancel: 'import-cancel',
+        error: 'import-error',
+      }}
       okText={t('keys.importOk')}
-      okButtonProps={{ disabled: !text.trim(), loading: busy, ...tid('import-ok') }}
-      cancelButtonProps={tid('import-cancel')}
-      onOk={() => void submit()}
+      okDisabled={!text.trim()}
+      submit={submit}
+      onClose={props.onClose}
+      onSubmit={async () => {
+        const c = await call('keys.importCert', {
+          ukeyId: props.ukeyId,
+          certificate: text.trim(),
+          ...(keyLabel ? { keyLabel } : {}),
+        });
+        message.success(t('keys.imported', { subject: c.subject }));
+        props.onDone();
+      }}
     >
-      <Form layout="vertical" data-testid="import-modal">
-        <Form.Item label={t('keys.importPem')}>
-          <Input.TextArea
-            data-testid="import-pem"
-            value={text}
-            onChange={(e) => setText(e.target.value)}
-            autoSize={{ minRows: 6, maxRows: 14 }}
-            placeholder="-----BEGIN CERTIFICATE-----"
-            style={{ fontFamily: 'monospace' }}
-          />
-        </Form.Item>
-        <Upload
-          accept=".pem,.crt,.cer,.der"
-          maxCount={1}
-          showUploadList={false}
-          beforeUpload={(file) => {
-            void readCertFile(file).then(setText, (e: unknown) => setError(e));
-            return false;
-          }}
-        >
-          <Button data-testid="import-file">{t('keys.importFile')}</Button>
-        </Upload>
-        <Form.Item label={t('keys.importKey')} style={{ marginTop: 12 }}>
-          <AutoComplete
-            allowClear
-            data-testid="import-key"
-            value={keyLabel}
-            onChange={(v: string) => setKeyLabel(v || undefined)}
-            placeholder={t('keys.importKeyAuto')}
-            options={props.labels.map((l) => ({ value: l, label: l }))}
-          />
-        </Form.Item>
-        <ErrorAlert error={error} testId="import-error" />
-      </Form>
-    </Modal>
+      <Form.Item label={t('keys.importPem')}>
+        <Input.TextArea
+          data-testid="import-pem"
+          value={text}
+          onChange={(e) => setText(e.target.value)}
+          autoSize={{ minRows: 6, maxRows: 14 }}
+          placeholder="-----BEGIN CERTIFICATE-----"
+          style={{ fontFamily: 'monospace' }}
+        />
+      </Form.Item>
+      <Upload
+        accept=".pem,.crt,.cer,.der"
+        maxCount={1}
+        showUploadList={false}
+        beforeUpload={(file) => {
+          void readCertFile(file).then(setText, (e: unknown) => submit.setError(e));
+          return false;
+        }}
+      >
+        <Button data-testid="import-file">{t('keys.importFile')}</Button>
+      </Upload>
+      <Form.Item label={t('keys.importKey')} style={{ marginTop: 12 }}>
+        <AutoComplete
+          allowClear
+          data-testid="import-key"
+          value={keyLabel}
+          onChange={(v: string) => setKeyLabel(v || undefined)}
+          placeholder={t('keys.importKeyAuto')}
+          options={props.labels.map((l) => ({ value: l, label: l }))}
+        />
+      </Form.Item>
+    </FormDialog>
   );
 }
 

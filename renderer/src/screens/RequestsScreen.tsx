@@ -10,10 +10,8 @@ import {
   Form,
   Input,
   InputNumber,
-  Modal,
   Select,
   Space,
-  Table,
   Tag,
   Typography,
 } from 'antd';
@@ -26,11 +24,14 @@ import type {
 } from '../../../main/common/operator-api';
 import { ttlLabel, useApprovals } from '../components/Approvals';
 import { ConfirmButton } from '../components/Confirm';
+import { DataTable } from '../components/DataTable';
 import { ErrorAlert } from '../components/ErrorAlert';
+import { FormDialog } from '../components/FormDialog';
 import { useT } from '../i18n';
 import { dateTime } from '../util/format';
 import { isOrigin } from '../util/origin';
-import { rowTid, tid } from '../util/tid';
+import { useSubmit } from '../util/submit';
+import { rowTid } from '../util/tid';
 
 const TTLS = [60_000, 15 * 60_000, 3_600_000, 8 * 3_600_000, 24 * 3_600_000, 7 * 24 * 3_600_000];
 
@@ -45,7 +46,7 @@ export function RequestsScreen(): JSX.Element {
   );
   const history = useLoad(() => call('approvals.list', { limit: 200 }), [call]);
   const [adding, setAdding] = useState(false);
-  const [error, setError] = useState<unknown>();
+  const revoke = useSubmit();
   useEvent('approval.resolved', () => {
     history.reload();
     policies.reload();
@@ -59,13 +60,11 @@ export function RequestsScreen(): JSX.Element {
       data-testid="requests-screen"
     >
       <Card size="small" title={t('requests.pending')}>
-        <Table<PendingApprovalView>
-          data-testid="pending-table"
-          size="small"
+        <DataTable<PendingApprovalView>
+          testId="pending-table"
           rowKey="requestId"
-          dataSource={pending}
-          pagination={false}
-          locale={{ emptyText: t('requests.noPending') }}
+          rows={pending}
+          empty={t('requests.noPending')}
           onRow={(p) => rowTid('pending-row', { request: p.requestId })}
           columns={[
             {
@@ -119,15 +118,14 @@ export function RequestsScreen(): JSX.Element {
           </Space>
         }
       >
-        <ErrorAlert error={policies.error ?? error} onRetry={policies.reload} />
-        <Table<PolicyView>
-          data-testid="policies-table"
-          size="small"
+        <ErrorAlert error={policies.error ?? revoke.error} onRetry={policies.reload} />
+        <DataTable<PolicyView>
+          testId="policies-table"
           rowKey="id"
           loading={policies.loading}
-          dataSource={policies.data ?? []}
-          pagination={{ pageSize: 5, hideOnSinglePage: true }}
-          locale={{ emptyText: t('requests.noPolicies') }}
+          rows={policies.data}
+          pageSize={5}
+          empty={t('requests.noPolicies')}
           onRow={(p) => rowTid('policy-row', { id: p.id })}
           columns={[
             { title: '#', dataIndex: 'id', width: 50 },
@@ -173,12 +171,7 @@ export function RequestsScreen(): JSX.Element {
                   title={t('requests.revokeTitle', { id: p.id })}
                   content={t('requests.revokeConfirm')}
                   onConfirm={async () => {
-                    setError(undefined);
-                    try {
-                      await call('policies.revoke', { id: p.id });
-                    } catch (e) {
-                      setError(e);
-                    }
+                    await revoke.attempt(() => call('policies.revoke', { id: p.id }));
                     policies.reload();
                   }}
                 >
@@ -200,14 +193,13 @@ export function RequestsScreen(): JSX.Element {
         }
       >
         <ErrorAlert error={history.error} onRetry={history.reload} />
-        <Table<ApprovalRecordView>
-          data-testid="history-table"
-          size="small"
+        <DataTable<ApprovalRecordView>
+          testId="history-table"
           rowKey="id"
           loading={history.loading}
-          dataSource={history.data ?? []}
-          pagination={{ pageSize: 10, hideOnSinglePage: true }}
-          locale={{ emptyText: t('requests.noHistory') }}
+          rows={history.data}
+          pageSize={10}
+          empty={t('requests.noHistory')}
           onRow={(r) => rowTid('history-row', { request: r.requestId, decision: r.decision })}
           columns={[
             {
@@ -262,15 +254,7 @@ export function RequestsScreen(): JSX.Element {
           ]}
         />
       </Card>
-      {adding && (
-        <PolicyDialog
-          onClose={() => setAdding(false)}
-          onDone={() => {
-            setAdding(false);
-            policies.reload();
-          }}
-        />
-      )}
+      {adding && <PolicyDialog onClose={() => setAdding(false)} onDone={policies.reload} />}
     </Space>
   );
 }
@@ -289,99 +273,74 @@ function PolicyDialog(props: { onClose(): void; onDone(): void }): JSX.Element {
   const { message } = App.useApp();
   const apps = useLoad(() => call('apps.list', {}), [call]);
   const [form] = Form.useForm<PolicyForm>();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>();
-  const submit = async (): Promise<void> => {
-    let v: PolicyForm;
-    try {
-      v = await form.validateFields();
-    } catch {
-      return;
-    }
-    setBusy(true);
-    setError(undefined);
-    try {
-      const origin = v.origin?.trim();
-      await call('policies.add', {
-        appId: v.appId,
-        sealCode: v.sealCode.trim(),
-        maxCount: v.maxCount,
-        ttlMs: v.ttlMs,
-        ...(origin ? { origin } : {}),
-      });
-      message.success(t('requests.policyAdded'));
-      props.onDone();
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
-  };
   return (
-    <Modal
-      open
+    <FormDialog<PolicyForm>
       title={t('requests.addPolicy')}
-      onCancel={props.onClose}
-      okButtonProps={{ loading: busy, ...tid('policy-add-ok') }}
-      onOk={() => void submit()}
+      testIds={{ form: 'policy-modal', ok: 'policy-add-ok', error: 'policy-error' }}
+      form={form}
+      initialValues={{ maxCount: 10, ttlMs: 3_600_000 }}
+      onClose={props.onClose}
+      onSubmit={async (v) => {
+        const origin = v.origin?.trim();
+        await call('policies.add', {
+          appId: v.appId,
+          sealCode: v.sealCode.trim(),
+          maxCount: v.maxCount,
+          ttlMs: v.ttlMs,
+          ...(origin ? { origin } : {}),
+        });
+        message.success(t('requests.policyAdded'));
+        props.onDone();
+      }}
     >
-      <Form<PolicyForm>
-        form={form}
-        layout="vertical"
-        data-testid="policy-modal"
-        initialValues={{ maxCount: 10, ttlMs: 3_600_000 }}
+      <Form.Item
+        name="appId"
+        label={t('approval.app')}
+        rules={[{ required: true, message: t('common.required') }]}
       >
-        <Form.Item
-          name="appId"
-          label={t('approval.app')}
-          rules={[{ required: true, message: t('common.required') }]}
-        >
+        <Select
+          data-testid="policy-app"
+          options={(apps.data ?? [])
+            .filter((a) => !a.revokedAt)
+            .map((a) => ({ value: a.appId, label: a.name ? `${a.name} (${a.appId})` : a.appId }))}
+        />
+      </Form.Item>
+      <Form.Item
+        name="sealCode"
+        label={t('requests.sealCode')}
+        rules={[{ required: true, message: t('common.required') }]}
+      >
+        <Input data-testid="policy-seal" maxLength={64} />
+      </Form.Item>
+      <Form.Item
+        name="origin"
+        label={t('approval.origin')}
+        extra={t('requests.originHelp')}
+        rules={[
+          {
+            validator: (_, v?: string) =>
+              !v || isOrigin(v.trim())
+                ? Promise.resolve()
+                : Promise.reject(new Error(t('apps.originInvalid'))),
+          },
+        ]}
+      >
+        <Input data-testid="policy-origin" placeholder="https://example.com" />
+      </Form.Item>
+      <Space>
+        <Form.Item name="maxCount" label={t('requests.maxCount')} rules={[{ required: true }]}>
+          <InputNumber data-testid="policy-count" min={1} max={10000} />
+        </Form.Item>
+        <Form.Item name="ttlMs" label={t('requests.ttl')}>
           <Select
-            data-testid="policy-app"
-            options={(apps.data ?? [])
-              .filter((a) => !a.revokedAt)
-              .map((a) => ({ value: a.appId, label: a.name ? `${a.name} (${a.appId})` : a.appId }))}
+            style={{ width: 160 }}
+            options={TTLS.map((ms) => ({
+              value: ms,
+              label: ms >= 86_400_000 ? t('common.days', { n: ms / 86_400_000 }) : ttlLabel(t, ms),
+            }))}
           />
         </Form.Item>
-        <Form.Item
-          name="sealCode"
-          label={t('requests.sealCode')}
-          rules={[{ required: true, message: t('common.required') }]}
-        >
-          <Input data-testid="policy-seal" maxLength={64} />
-        </Form.Item>
-        <Form.Item
-          name="origin"
-          label={t('approval.origin')}
-          extra={t('requests.originHelp')}
-          rules={[
-            {
-              validator: (_, v?: string) =>
-                !v || isOrigin(v.trim())
-                  ? Promise.resolve()
-                  : Promise.reject(new Error(t('apps.originInvalid'))),
-            },
-          ]}
-        >
-          <Input data-testid="policy-origin" placeholder="https://example.com" />
-        </Form.Item>
-        <Space>
-          <Form.Item name="maxCount" label={t('requests.maxCount')} rules={[{ required: true }]}>
-            <InputNumber data-testid="policy-count" min={1} max={10000} />
-          </Form.Item>
-          <Form.Item name="ttlMs" label={t('requests.ttl')}>
-            <Select
-              style={{ width: 160 }}
-              options={TTLS.map((ms) => ({
-                value: ms,
-                label:
-                  ms >= 86_400_000 ? t('common.days', { n: ms / 86_400_000 }) : ttlLabel(t, ms),
-              }))}
-            />
-          </Form.Item>
-        </Space>
-        <ErrorAlert error={error} testId="policy-error" />
-      </Form>
-    </Modal>
+      </Space>
+    </FormDialog>
   );
 }

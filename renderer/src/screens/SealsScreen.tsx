@@ -10,10 +10,8 @@ import {
   Image,
   Input,
   InputNumber,
-  Modal,
   Select,
   Space,
-  Table,
   Tag,
   Typography,
   Upload,
@@ -26,10 +24,13 @@ import type {
   SealView,
 } from '../../../main/common/operator-api';
 import { ConfirmButton } from '../components/Confirm';
+import { DataTable } from '../components/DataTable';
 import { ErrorAlert } from '../components/ErrorAlert';
+import { FormDialog } from '../components/FormDialog';
 import { useT } from '../i18n';
 import { dateTime } from '../util/format';
-import { rowTid, tid } from '../util/tid';
+import { useSubmit } from '../util/submit';
+import { rowTid } from '../util/tid';
 
 const SEAL_TYPES = ['01', '02', '03', '04', '05', '06', '07', '08'] as const;
 type SealTypeFilter = '0' | (typeof SEAL_TYPES)[number];
@@ -42,23 +43,17 @@ export function SealsScreen(): JSX.Element {
   const [orgCode, setOrgCode] = useState(() => localStorage.getItem(ORG_KEY) ?? '');
   const [sealType, setSealType] = useState<SealTypeFilter>('0');
   const [seals, setSeals] = useState<SealView[]>();
-  const [loading, setLoading] = useState(false);
-  const [error, setError] = useState<unknown>();
+  // Querying marks the table busy; state changes report into the same alert.
+  const { busy: loading, error, run, attempt } = useSubmit();
   const [filing, setFiling] = useState(false);
   const [byCode, setByCode] = useState('');
   const outbox = useLoad(() => call('outbox.list', {}), [call]);
 
   const query = async (): Promise<void> => {
-    setLoading(true);
-    setError(undefined);
     localStorage.setItem(ORG_KEY, orgCode);
-    try {
-      setSeals(await call('seals.query', { orgCode: orgCode.trim(), sealType }));
-    } catch (e) {
-      setError(e);
-    } finally {
-      setLoading(false);
-    }
+    await run(async () =>
+      setSeals(await call('seals.query', { orgCode: orgCode.trim(), sealType })),
+    );
   };
 
   const report = (r: SealOperationView): void => {
@@ -68,13 +63,10 @@ export function SealsScreen(): JSX.Element {
   };
 
   const setState = async (sealCode: string, state: 1 | 3 | 4): Promise<void> => {
-    setError(undefined);
-    try {
+    await attempt(async () => {
       report(await call('seals.setState', { sealCode, state }));
       if (orgCode) await query();
-    } catch (e) {
-      setError(e);
-    }
+    });
   };
 
   return (
@@ -114,15 +106,14 @@ export function SealsScreen(): JSX.Element {
         </Space>
       </Card>
       <ErrorAlert error={error} testId="seals-error" />
-      <Table<SealView>
-        data-testid="seals-table"
-        size="small"
+      <DataTable<SealView>
+        testId="seals-table"
         rowKey="sealCode"
         loading={loading}
-        dataSource={seals ?? []}
-        locale={{ emptyText: seals ? t('seals.none') : t('seals.askQuery') }}
+        rows={seals}
+        empty={seals ? t('seals.none') : t('seals.askQuery')}
         onRow={(s) => rowTid('seal-row', { code: s.sealCode })}
-        pagination={{ pageSize: 8, hideOnSinglePage: true }}
+        pageSize={8}
         columns={[
           {
             title: t('seals.image'),
@@ -259,14 +250,13 @@ export function SealsScreen(): JSX.Element {
       </Typography.Title>
       <Typography.Paragraph type="secondary">{t('seals.outboxHint')}</Typography.Paragraph>
       <ErrorAlert error={outbox.error} onRetry={outbox.reload} />
-      <Table<OutboxItemView>
-        data-testid="outbox-table"
-        size="small"
+      <DataTable<OutboxItemView>
+        testId="outbox-table"
         rowKey="id"
         loading={outbox.loading}
-        dataSource={outbox.data ?? []}
-        locale={{ emptyText: t('seals.outboxEmpty') }}
-        pagination={{ pageSize: 5, hideOnSinglePage: true }}
+        rows={outbox.data}
+        empty={t('seals.outboxEmpty')}
+        pageSize={5}
         columns={[
           { title: '#', dataIndex: 'id', width: 60 },
           { title: t('seals.outboxKind'), dataIndex: 'kind' },
@@ -337,171 +327,146 @@ function FilingDialog(props: {
   const keys = useLoad(() => call('keys.list', {}), [call]);
   const [form] = Form.useForm<FilingForm>();
   const [image, setImage] = useState<string>();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>();
-  const submit = async (): Promise<void> => {
-    let v: FilingForm;
-    try {
-      v = await form.validateFields();
-    } catch {
-      return;
-    }
-    setBusy(true);
-    setError(undefined);
-    const filing: Record<string, string | number> = {};
-    for (const [k, x] of Object.entries(v))
-      if (x !== undefined && x !== '' && x !== null) filing[k] = x as string | number;
-    if (image) filing.moulageData = image;
-    try {
-      props.onDone(await call('seals.file', { filing }));
-      props.onClose();
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
-  };
   return (
-    <Modal
-      open
+    <FormDialog<FilingForm>
       width={720}
       title={t('seals.file')}
-      onCancel={props.onClose}
+      testIds={{ form: 'filing-modal', ok: 'filing-ok', error: 'filing-error' }}
       okText={t('seals.fileOk')}
-      okButtonProps={{ loading: busy, ...tid('filing-ok') }}
-      onOk={() => void submit()}
+      form={form}
+      initialValues={{
+        sealType: '04',
+        possessorType: 1,
+        bizType: 1,
+        certType: 1,
+        orgCode: props.orgCode,
+        possessorCertNo: props.orgCode,
+      }}
+      onClose={props.onClose}
+      onSubmit={async (v) => {
+        const filing: Record<string, string | number> = {};
+        for (const [k, x] of Object.entries(v))
+          if (x !== undefined && x !== '' && x !== null) filing[k] = x as string | number;
+        if (image) filing.moulageData = image;
+        props.onDone(await call('seals.file', { filing }));
+      }}
     >
-      <Form<FilingForm>
-        form={form}
-        layout="vertical"
-        data-testid="filing-modal"
-        initialValues={{
-          sealType: '04',
-          possessorType: 1,
-          bizType: 1,
-          certType: 1,
-          orgCode: props.orgCode,
-          possessorCertNo: props.orgCode,
-        }}
-      >
-        <Space wrap align="start">
-          <Form.Item
-            name="name"
-            label={t('seals.name')}
-            rules={[{ required: true, message: t('common.required') }]}
-          >
-            <Input data-testid="filing-name" style={{ width: 300 }} maxLength={200} />
-          </Form.Item>
-          <Form.Item name="sealType" label={t('seals.type')} rules={[{ required: true }]}>
-            <Select
-              style={{ width: 120 }}
-              options={SEAL_TYPES.map((v) => ({ value: v, label: v }))}
-            />
-          </Form.Item>
-          <Form.Item
-            name="possessor"
-            label={t('seals.possessor')}
-            rules={[{ required: true, message: t('common.required') }]}
-          >
-            <Input data-testid="filing-possessor" style={{ width: 300 }} maxLength={200} />
-          </Form.Item>
-          <Form.Item
-            name="possessorCertNo"
-            label={t('seals.possessorCertNo')}
-            rules={[{ required: true, message: t('common.required') }]}
-          >
-            <Input style={{ width: 240 }} maxLength={64} />
-          </Form.Item>
-          <Form.Item name="possessorType" label={t('seals.possessorType')}>
-            <Select
-              style={{ width: 160 }}
-              options={[
-                { value: 1, label: t('seals.possessor.org') },
-                { value: 2, label: t('seals.possessor.person') },
-              ]}
-            />
-          </Form.Item>
-          <Form.Item name="bizType" label={t('seals.bizType')}>
-            <Select
-              style={{ width: 160 }}
-              options={[
-                { value: 1, label: t('seals.biz.1') },
-                { value: 2, label: t('seals.biz.2') },
-                { value: 3, label: t('seals.biz.3') },
-              ]}
-            />
-          </Form.Item>
-          <Form.Item name="certType" label={t('seals.certType')}>
-            <Select
-              style={{ width: 160 }}
-              options={[
-                { value: 1, label: t('seals.cert.1') },
-                { value: 2, label: t('seals.cert.2') },
-              ]}
-            />
-          </Form.Item>
-          <Form.Item name="orgCode" label={t('seals.orgCode')}>
-            <Input style={{ width: 240 }} maxLength={64} />
-          </Form.Item>
-          <Form.Item name="UKeyId" label="UKey">
-            <Select
-              allowClear
-              style={{ width: 240 }}
-              options={(keys.data ?? []).map((k) => ({
-                value: k.ukeyId,
-                label: `${k.label} (${k.ukeyId})`,
-              }))}
-            />
-          </Form.Item>
-          <Form.Item name="certNumber" label={t('seals.certNumber')}>
-            <Input style={{ width: 240 }} maxLength={64} />
-          </Form.Item>
-          <Form.Item
-            name="sealInvalidTime"
-            label={t('seals.invalidTime')}
-            rules={[
-              { pattern: /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/, message: 'yyyy-MM-dd HH:mm:ss' },
+      <Space wrap align="start">
+        <Form.Item
+          name="name"
+          label={t('seals.name')}
+          rules={[{ required: true, message: t('common.required') }]}
+        >
+          <Input data-testid="filing-name" style={{ width: 300 }} maxLength={200} />
+        </Form.Item>
+        <Form.Item name="sealType" label={t('seals.type')} rules={[{ required: true }]}>
+          <Select
+            style={{ width: 120 }}
+            options={SEAL_TYPES.map((v) => ({ value: v, label: v }))}
+          />
+        </Form.Item>
+        <Form.Item
+          name="possessor"
+          label={t('seals.possessor')}
+          rules={[{ required: true, message: t('common.required') }]}
+        >
+          <Input data-testid="filing-possessor" style={{ width: 300 }} maxLength={200} />
+        </Form.Item>
+        <Form.Item
+          name="possessorCertNo"
+          label={t('seals.possessorCertNo')}
+          rules={[{ required: true, message: t('common.required') }]}
+        >
+          <Input style={{ width: 240 }} maxLength={64} />
+        </Form.Item>
+        <Form.Item name="possessorType" label={t('seals.possessorType')}>
+          <Select
+            style={{ width: 160 }}
+            options={[
+              { value: 1, label: t('seals.possessor.org') },
+              { value: 2, label: t('seals.possessor.person') },
             ]}
-          >
-            <Input style={{ width: 200 }} placeholder="2030-12-31 23:59:59" />
-          </Form.Item>
-          <Form.Item name="userName" label={t('seals.userName')}>
-            <Input style={{ width: 160 }} maxLength={100} />
-          </Form.Item>
-          <Form.Item
-            name="mobilePhone"
-            label={t('seals.mobile')}
-            rules={[{ pattern: /^\+?[0-9]{5,20}$/, message: t('seals.mobileHelp') }]}
-          >
-            <Input style={{ width: 180 }} />
-          </Form.Item>
-          <Form.Item name="width" label={t('seals.widthMm')}>
-            <InputNumber min={1} max={1000} />
-          </Form.Item>
-          <Form.Item name="height" label={t('seals.heightMm')}>
-            <InputNumber min={1} max={1000} />
-          </Form.Item>
-        </Space>
-        <Space align="center">
-          <Upload
-            accept="image/png"
-            maxCount={1}
-            showUploadList={false}
-            beforeUpload={(file) => {
-              void file.arrayBuffer().then((b) => {
-                let s = '';
-                for (const x of new Uint8Array(b)) s += String.fromCharCode(x);
-                setImage(btoa(s));
-              });
-              return false;
-            }}
-          >
-            <Button data-testid="filing-image">{t('seals.chooseImage')}</Button>
-          </Upload>
-          {image && <Image width={64} src={`data:image/png;base64,${image}`} alt="" />}
-        </Space>
-        <ErrorAlert error={error} testId="filing-error" />
-      </Form>
-    </Modal>
+          />
+        </Form.Item>
+        <Form.Item name="bizType" label={t('seals.bizType')}>
+          <Select
+            style={{ width: 160 }}
+            options={[
+              { value: 1, label: t('seals.biz.1') },
+              { value: 2, label: t('seals.biz.2') },
+              { value: 3, label: t('seals.biz.3') },
+            ]}
+          />
+        </Form.Item>
+        <Form.Item name="certType" label={t('seals.certType')}>
+          <Select
+            style={{ width: 160 }}
+            options={[
+              { value: 1, label: t('seals.cert.1') },
+              { value: 2, label: t('seals.cert.2') },
+            ]}
+          />
+        </Form.Item>
+        <Form.Item name="orgCode" label={t('seals.orgCode')}>
+          <Input style={{ width: 240 }} maxLength={64} />
+        </Form.Item>
+        <Form.Item name="UKeyId" label="UKey">
+          <Select
+            allowClear
+            style={{ width: 240 }}
+            options={(keys.data ?? []).map((k) => ({
+              value: k.ukeyId,
+              label: `${k.label} (${k.ukeyId})`,
+            }))}
+          />
+        </Form.Item>
+        <Form.Item name="certNumber" label={t('seals.certNumber')}>
+          <Input style={{ width: 240 }} maxLength={64} />
+        </Form.Item>
+        <Form.Item
+          name="sealInvalidTime"
+          label={t('seals.invalidTime')}
+          rules={[
+            { pattern: /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/, message: 'yyyy-MM-dd HH:mm:ss' },
+          ]}
+        >
+          <Input style={{ width: 200 }} placeholder="2030-12-31 23:59:59" />
+        </Form.Item>
+        <Form.Item name="userName" label={t('seals.userName')}>
+          <Input style={{ width: 160 }} maxLength={100} />
+        </Form.Item>
+        <Form.Item
+          name="mobilePhone"
+          label={t('seals.mobile')}
+          rules={[{ pattern: /^\+?[0-9]{5,20}$/, message: t('seals.mobileHelp') }]}
+        >
+          <Input style={{ width: 180 }} />
+        </Form.Item>
+        <Form.Item name="width" label={t('seals.widthMm')}>
+          <InputNumber min={1} max={1000} />
+        </Form.Item>
+        <Form.Item name="height" label={t('seals.heightMm')}>
+          <InputNumber min={1} max={1000} />
+        </Form.Item>
+      </Space>
+      <Space align="center">
+        <Upload
+          accept="image/png"
+          maxCount={1}
+          showUploadList={false}
+          beforeUpload={(file) => {
+            void file.arrayBuffer().then((b) => {
+              let s = '';
+              for (const x of new Uint8Array(b)) s += String.fromCharCode(x);
+              setImage(btoa(s));
+            });
+            return false;
+          }}
+        >
+          <Button data-testid="filing-image">{t('seals.chooseImage')}</Button>
+        </Upload>
+        {image && <Image width={64} src={`data:image/png;base64,${image}`} alt="" />}
+      </Space>
+    </FormDialog>
   );
 }

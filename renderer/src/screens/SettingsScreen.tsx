@@ -12,7 +12,6 @@ import {
   Segmented,
   Space,
   Switch,
-  Table,
   Tag,
   Typography,
 } from 'antd';
@@ -20,10 +19,12 @@ import { useState } from 'react';
 import type { ReactNode } from 'react';
 import { useCall, useLoad } from '../api/context';
 import type { SettingKey, SettingsView, UKeyView } from '../../../main/common/operator-api';
+import { DataTable } from '../components/DataTable';
 import { ErrorAlert } from '../components/ErrorAlert';
 import { Loading } from '../components/States';
 import { useI18n } from '../i18n';
 import type { Lang } from '../i18n';
+import { useSubmit } from '../util/submit';
 
 export function SettingsScreen(): JSX.Element {
   const { t, lang, setLang } = useI18n();
@@ -31,16 +32,13 @@ export function SettingsScreen(): JSX.Element {
   const { message } = App.useApp();
   const settings = useLoad(() => call('settings.get', {}), [call]);
   const keys = useLoad(() => call('keys.list', {}), [call]);
-  const [error, setError] = useState<unknown>();
+  const saving = useSubmit();
 
   const save = async <K extends SettingKey>(key: K, value: SettingsView[K]): Promise<void> => {
-    setError(undefined);
-    try {
+    await saving.attempt(async () => {
       await call('settings.set', { key, value });
       message.success(t('settings.saved'));
-    } catch (e) {
-      setError(e);
-    }
+    });
     settings.reload();
   };
 
@@ -71,7 +69,7 @@ export function SettingsScreen(): JSX.Element {
       </Card>
       <Card size="small" title={t('settings.agent')}>
         <ErrorAlert
-          error={settings.error ?? error}
+          error={settings.error ?? saving.error}
           onRetry={settings.reload}
           testId="settings-error"
         />
@@ -145,14 +143,12 @@ export function SettingsScreen(): JSX.Element {
       <Card size="small" title={t('settings.vendors')}>
         <Typography.Paragraph type="secondary">{t('settings.vendorsHint')}</Typography.Paragraph>
         <ErrorAlert error={keys.error} onRetry={keys.reload} />
-        <Table
-          data-testid="vendors-table"
-          size="small"
+        <DataTable
+          testId="vendors-table"
           rowKey="id"
-          pagination={false}
           loading={keys.loading}
-          locale={{ emptyText: t('settings.noVendors') }}
-          dataSource={[...vendors.entries()].map(([id, v]) => ({ id, ...v }))}
+          empty={t('settings.noVendors')}
+          rows={[...vendors.entries()].map(([id, v]) => ({ id, ...v }))}
           columns={[
             {
               title: t('settings.vendorId'),
