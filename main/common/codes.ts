@@ -1,4 +1,8 @@
-/** Result codes of the wire contract (CONTRACT.md §2). Codes keep their meaning forever. */
+/**
+ * Result codes of the wire contract (CONTRACT.md §2). Codes keep their meaning forever. The browser
+ * SDK (sdk/jsapi-client) bundles this file: keep it free of Node APIs and of imports from outside
+ * main/common.
+ */
 export const ResultCode = {
   OK: '0',
   BAD_PARAM: '1001',

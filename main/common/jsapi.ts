@@ -1,6 +1,8 @@
 /**
  * The JSAPI of seed 004 §6.3.2 as the agent serves it (CONTRACT §3): request bodies (tables 19, 21),
  * answers (tables 20, 22, 23), WebSocket frames and events. Field names are the seed's, exactly.
+ * The browser SDK (sdk/jsapi-client) bundles this file: keep it free of Node APIs and of imports
+ * from outside main/common.
  */
 import type { ResultCode } from './codes';
 
@@ -22,10 +24,11 @@ export interface UKeyInfoRequest {
   /** Optional replay protection a caller may add (CONTRACT §1 window and nonce rules). */
   time?: string;
   nonce?: number | string;
+  /** The app's signature over the canonical string (CONTRACT §1), made by the app's server. */
   sign: string;
 }
 
-/** Table 23. */
+/** Table 23. `certData` is the Base64 DER certificate. */
 export interface UKeyInfo {
   UKeyId: string;
   certData: string;

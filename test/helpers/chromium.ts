@@ -1,5 +1,5 @@
-// Real-browser tests of the JSAPI SDK: builds the SDK's ESM once, serves test pages from loopback
-// origins, and launches the system Chromium through playwright-core.
+// Real-browser tests of the JSAPI SDK: builds the SDK's browser bundle once, serves test pages
+// from loopback origins, and launches the system Chromium through playwright-core.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -16,15 +16,13 @@ export const SDK_DIST = join(SDK_DIR, 'dist');
 let built = false;
 
 /**
- * Compiles sdk/jsapi-client to ESM in its dist/ (its own tsconfig: the root build is CommonJS and
- * does not emit it). Once per process; about 2 s.
+ * Builds sdk/jsapi-client's browser ES modules into its dist/ (sdk/jsapi-client/build.mjs: esbuild
+ * bundles in main/common's contract files, tsc writes the declarations; the root build is CommonJS
+ * and does not emit it). Once per process; about 2 s.
  */
 export function buildSdk(): void {
   if (built) return;
-  const tsc = require.resolve('typescript/bin/tsc');
-  const r = spawnSync(process.execPath, [tsc, '-p', join(SDK_DIR, 'tsconfig.json')], {
-    encoding: 'utf8',
-  });
+  const r = spawnSync(process.execPath, [join(SDK_DIR, 'build.mjs')], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`SDK build failed:\n${r.stdout}${r.stderr}`);
   built = true;
 }

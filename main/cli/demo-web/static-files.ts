@@ -18,14 +18,9 @@ export const sdkDistDir = (root: string): string => join(root, 'sdk', 'jsapi-cli
 /** Builds the SDK (git-ignored dist/) when it is not there yet: about 2 s, once. */
 export function ensureSdkBuilt(root: string): void {
   if (existsSync(join(sdkDistDir(root), 'index.js'))) return;
-  const tsc = require.resolve('typescript/bin/tsc', { paths: [root] });
-  const r = spawnSync(
-    process.execPath,
-    [tsc, '-p', join(root, 'sdk', 'jsapi-client', 'tsconfig.json')],
-    {
-      encoding: 'utf8',
-    },
-  );
+  const r = spawnSync(process.execPath, [join(root, 'sdk', 'jsapi-client', 'build.mjs')], {
+    encoding: 'utf8',
+  });
   if (r.status !== 0) throw new Error(`building the browser SDK failed:\n${r.stdout}${r.stderr}`);
 }
 

@@ -2,6 +2,7 @@
 // reduced to, and signing/verifying it with an app's SM2 or RSA key.
 import { AgentError, badParam } from '../../common/errors';
 import { ResultCode } from '../../common/codes';
+import { canonicalStringOf } from '../../common/canonical';
 import { sm2Verify } from '../crypto/sm2';
 import { parseSpki, pemToDer, verifyWithSpki } from '../pki/keys';
 import type { SpkiInfo } from '../pki/keys';
@@ -15,45 +16,12 @@ export interface RequestSigner {
   sign(canonical: Buffer): Promise<Buffer>;
 }
 
-const byUtf8 = (a: string, b: string): number => Buffer.compare(Buffer.from(a), Buffer.from(b));
-
-/** A scalar as the canonical string writes it; throws 1001 for anything that has no such form. */
-function canonicalValue(key: string, value: unknown): string {
-  switch (typeof value) {
-    case 'string':
-      return value;
-    case 'boolean':
-      return value ? 'true' : 'false';
-    case 'bigint':
-      return value.toString(10);
-    case 'number': {
-      if (!Number.isFinite(value)) throw badParam(`field ${key} must be a finite number`);
-      const text = String(value === 0 ? 0 : value); // -0 prints as 0
-      // Two implementations must produce the same bytes: no exponent form, ever.
-      if (/e/i.test(text)) throw badParam(`field ${key} is too large or too small to sign`);
-      return text;
-    }
-    case 'object':
-      throw badParam(`field ${key} must be a scalar: nested objects and arrays cannot be signed`);
-    default:
-      throw badParam(`field ${key} has a type that cannot be signed`);
-  }
-}
-
 /**
- * The canonical string of a request (CONTRACT §1): top-level fields except `sign`, without
- * null/undefined/'' values, keys sorted by their UTF-8 bytes, `key=value` joined by `&`.
+ * The canonical string of a request (CONTRACT §1; main/common/canonical.ts, which the browser SDK
+ * shares); throws 1001 for fields that cannot be signed.
  */
-export function canonicalString(fields: Record<string, unknown>): string {
-  const parts: [string, string][] = [];
-  for (const [key, value] of Object.entries(fields)) {
-    if (key === 'sign' || value === null || value === undefined || value === '') continue;
-    // A key holding `=` or `&` would make two different requests share one canonical string.
-    if (key === '' || /[=&]/.test(key)) throw badParam(`field name "${key}" cannot be signed`);
-    parts.push([key, canonicalValue(key, value)]);
-  }
-  parts.sort((a, b) => byUtf8(a[0], b[0]));
-  return parts.map(([k, v]) => `${k}=${v}`).join('&');
+export function canonicalString(fields: Readonly<Record<string, unknown>>): string {
+  return canonicalStringOf(fields, badParam);
 }
 
 /** `fields` with its `sign` (Base64) made by `signer` over the canonical string. */

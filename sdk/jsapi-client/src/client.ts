@@ -1,6 +1,6 @@
 import { ClientErrorCode, ResultCode } from './codes.js';
 import { AgentError } from './errors.js';
-import { DEFAULT_JSAPI_PORT, JSAPI_PATHS } from './types.js';
+import { DEFAULT_JSAPI_PORT, JSAPI_PATHS } from '../../../main/common/jsapi';
 import type {
   AgentStatus,
   UKeyInfo,
@@ -8,7 +8,7 @@ import type {
   UKeySignRequest,
   WsEvent,
   WsMethod,
-} from './types.js';
+} from '../../../main/common/jsapi';
 
 export interface ReconnectOptions {
   /** First delay after a drop; doubles per failed try up to maxDelayMs. */

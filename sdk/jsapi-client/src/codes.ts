@@ -1,28 +1,10 @@
 /**
- * Result codes of the wire contract (CONTRACT §2), mirrored from main/common/codes.ts — the SDK is
- * ESM for browsers and may not import the agent's CommonJS. test/integration/sdk-canonical.test.ts
- * fails when the two lists drift apart.
+ * Result codes of the wire contract (CONTRACT §2): the agent's own list (main/common/codes.ts),
+ * bundled into the SDK.
  */
-export const ResultCode = {
-  OK: '0',
-  BAD_PARAM: '1001',
-  BAD_SIGN: '1002',
-  TIME_WINDOW: '1003',
-  NONCE_REUSED: '1004',
-  APP_NOT_ALLOWED: '1005',
-  RATE_LIMITED: '1006',
-  NO_UKEY: '2001',
-  PIN_ERROR: '2002',
-  DECLINED: '2003',
-  APPROVAL_TIMEOUT: '2004',
-  SIGN_ID_INVALID: '2005',
-  SEAL_INVALID: '2006',
-  UNSUPPORTED_ALG: '2007',
-  PLATFORM_UNAVAILABLE: '3001',
-  INTERNAL: '5000',
-} as const;
+import type { ResultCode } from '../../../main/common/codes';
 
-export type ResultCode = (typeof ResultCode)[keyof typeof ResultCode];
+export { ResultCode } from '../../../main/common/codes';
 
 /**
  * Failures the SDK detects itself, before or without an answer from the agent. Not digits, so they

@@ -12,7 +12,8 @@ export { AgentError, isAgentError } from './errors.js';
 export { ClientErrorCode, ResultCode } from './codes.js';
 export type { AgentErrorCode } from './codes.js';
 export { canonicalBytes, canonicalString } from './canonical.js';
-export { DEFAULT_JSAPI_PORT, JSAPI_PATHS } from './types.js';
+// The JSAPI of seed 004 §6.3.2 (CONTRACT §3): the agent's own wire types, bundled in.
+export { DEFAULT_JSAPI_PORT, JSAPI_PATHS } from '../../../main/common/jsapi';
 export type {
   AgentStatus,
   UKeyInfo,
@@ -22,4 +23,4 @@ export type {
   WsEvent,
   WsMethod,
   WsRequest,
-} from './types.js';
+} from '../../../main/common/jsapi';
