@@ -282,6 +282,8 @@ const VALIDATORS: Validators = {
 
   'settings.get': none,
   'settings.set': obj({ key: oneOf(...SETTING_KEYS), value: settingValue }),
+  'settings.modules': none,
+  'settings.platform': none,
 };
 
 /** Every method, in a stable order. */

@@ -384,6 +384,62 @@ export interface SettingsView {
 
 export type SettingKey = keyof SettingsView;
 
+/** A PKCS#11 module the agent loaded or tried to (paths are of the agent's own machine). */
+export interface Pkcs11ModuleView {
+  path: string;
+  loaded: boolean;
+  /** The vendor profile it runs with ('generic' for a module no profile names). */
+  profileId: string;
+  /** C_GetInfo's manufacturer, when loaded. */
+  manufacturer?: string;
+  /** Why an auto-discovered module was skipped (no file system path in it). */
+  error?: string;
+}
+
+export interface VendorProfileView {
+  id: string;
+  name: string;
+  /** Built into the agent, or a JSON file of the operator's in profileDir. */
+  source: 'builtin' | 'operator';
+  development: boolean;
+  /** The profile's library as found on this machine; absent when none of its paths exists. */
+  library?: string;
+  /** The paths the profile names for this OS. */
+  libraryPaths: string[];
+  usb: { vendorId: number; productId?: number; model?: string }[];
+  /** The profile gives SM2 mechanism constants. */
+  sm2: boolean;
+  pinTries?: number;
+}
+
+/** What the agent read at start: its modules and vendor profiles. */
+export interface ModulesView {
+  modules: Pkcs11ModuleView[];
+  profiles: VendorProfileView[];
+  /** Where operator profiles are read from; null when this agent reads none. */
+  profileDir: string | null;
+}
+
+/** The central platform as this agent reaches it. */
+export interface PlatformView {
+  /** The platform client is wired (the identity is loaded). */
+  connected: boolean;
+  /** Why not, when not connected. */
+  reason?: string;
+  url: string | null;
+  /** The agent's app id at the platform. */
+  appId?: string;
+  /** The platform's certificate that verifies its answers. */
+  certificate?: {
+    subject: string;
+    issuer: string;
+    serialNumberHex: string;
+    notBefore: number;
+    notAfter: number;
+    sha256: string;
+  };
+}
+
 // ── the method map ─────────────────────────────────────────────────────────────────────────────
 
 interface M<Req, Res> {
@@ -460,6 +516,10 @@ export interface OperatorMethods {
 
   'settings.get': M<NoFields, SettingsView>;
   'settings.set': M<{ key: SettingKey; value: SettingsView[SettingKey] }, SettingsView>;
+  /** Read-only: the PKCS#11 modules and vendor profiles the agent loaded at start. */
+  'settings.modules': M<NoFields, ModulesView>;
+  /** Read-only: the platform URL, the agent's app id and the platform certificate in use. */
+  'settings.platform': M<NoFields, PlatformView>;
 }
 
 export type OperatorMethod = keyof OperatorMethods;

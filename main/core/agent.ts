@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { AgentHost } from './host';
 import type { SignatureProvider } from './pki/signer';
 import type { PlatformClient } from './platform/platform-client';
@@ -73,6 +74,8 @@ export async function createAgent(cfg: AgentConfig): Promise<Agent> {
   try {
     tokens = new TokenService({
       modules: cfg.modules,
+      // Operator vendor profiles (docs/VENDOR-PROFILES.md), as the CLI's token commands read them.
+      profileDir: join(cfg.dataDir, 'profiles'),
       host: cfg.host,
       pollIntervalMs: cfg.pollIntervalMs ?? 300,
       loginIdleMs: cfg.loginIdleMs,

@@ -105,7 +105,11 @@ function bind(identity: AgentIdentity, extra: LoadIdentityOptions['client']): Id
     signer: identity.signer,
     platformKey: identity.platformCert,
   });
-  return { ok: true, identity, platform: { client, baseUrl, signer: identity.signer } };
+  return {
+    ok: true,
+    identity,
+    platform: { client, baseUrl, signer: identity.signer, certificate: identity.platformCert },
+  };
 }
 
 /**

@@ -68,6 +68,8 @@ const METHODS: { [K in OperatorMethod]: true } = {
   'audit.export': true,
   'settings.get': true,
   'settings.set': true,
+  'settings.modules': true,
+  'settings.platform': true,
 } satisfies Record<keyof OperatorMethods, true>;
 
 const EVENTS: { [E in OperatorEvent]: true } = {

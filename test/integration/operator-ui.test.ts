@@ -1,8 +1,9 @@
 // The operator UI (renderer/) driven in real Chromium against a real `ukey-agent serve --demo
 // --console`: every screen in zh-CN and en-US (screenshots to docs/images/ui/), and the operator's
 // flows end to end — key generation, CSR, certificate import, approving and declining a signature
-// requested from another origin (with a wrong PIN first), relay upload/download with progress,
-// document verification, and a cloud signature confirmed on the platform's H5 page.
+// requested from another origin (with a wrong PIN first), a batch approval deciding the next request
+// without a dialog, relay upload/download with progress, document verification, a cloud signature
+// confirmed on the platform's H5 page, and the modules, profiles and platform shown in Settings.
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -360,6 +361,62 @@ describe('operator UI in Chromium over serve --demo --console', { skip }, () => 
     await history.locator('[data-testid=history-row][data-decision=declined]').first().waitFor();
   });
 
+  it('approves with a batch: the next request from that origin for that seal signs without a dialog, counted in the standing approval, then revoked', async () => {
+    const modal = page.getByTestId('approval-modal');
+    const first = demoSign('合同 B：批量批准 1');
+    await modal.waitFor({ timeout: 15_000 });
+    await page.getByTestId('approval-pin').fill(served.demo.pin || DEMO_PIN);
+    await page.getByTestId('approval-batch').click();
+    await page.getByTestId('approval-batch-count').fill('2');
+    await selectOption(modal.locator('.ant-select-selection-search-input'), /^5 (分钟|min)$/);
+    await page.getByTestId('approval-approve').click();
+    await modal.waitFor({ state: 'detached' });
+    const a = await first;
+    assert.equal(a.code, '0', a.message);
+
+    // The second request is decided by the standing approval: no approval dialog shows (a PIN
+    // prompt would be the key's, not an approval, and is answered).
+    let dialogs = 0;
+    let done = false;
+    const second = demoSign('合同 B：批量批准 2').finally(() => (done = true));
+    while (!done) {
+      if (await modal.isVisible()) dialogs++;
+      if (await page.getByTestId('pin-modal').isVisible()) {
+        await page.getByTestId('pin-input').fill(DEMO_PIN);
+        await page.getByTestId('pin-ok').click();
+      }
+      await page.waitForTimeout(100);
+    }
+    const b = await second;
+    assert.equal(b.code, '0', b.message);
+    assert.equal(dialogs, 0, 'no approval dialog for the batch-approved request');
+
+    // Opened afresh: a request a policy decides pushes no event, so an open table keeps its count.
+    await nav('keys');
+    await nav('requests');
+    const row = page.locator('[data-testid=policy-row]', {
+      hasText: served.demo.seals[SIGN_UKEY]!,
+    });
+    await row.waitFor();
+    assert.match(await row.innerText(), /1 \/ 2/);
+    assert.ok((await row.innerText()).includes(DEMO_ORIGIN));
+    const policyId = await row.getAttribute('data-id');
+    // The history names the standing approval that decided the second request.
+    await page
+      .getByTestId('history-table')
+      .locator('[data-testid=history-row][data-decision=approved] td')
+      .getByText(new RegExp(`^(授权|Approval) #${policyId}$`))
+      .first()
+      .waitFor();
+    await row.getByTestId('policy-revoke').click();
+    await page.getByTestId('confirm-ok').click();
+    await row.waitFor({ state: 'detached' });
+    await page.getByTestId('policies-inactive').click();
+    const revoked = page.locator(`[data-testid=policy-row][data-id="${policyId}"]`);
+    await revoked.getByText(/已撤销|Revoked/).waitFor();
+    await page.getByTestId('policies-inactive').click();
+  });
+
   it('uploads a dropped file and downloads it by file id, with progress', async () => {
     await nav('relay');
     const file = join(files, 'relay-payload.bin');
@@ -582,6 +639,42 @@ describe('operator UI in Chromium over serve --demo --console', { skip }, () => 
       'keys.generate',
     ])
       assert.match(exported, new RegExp(action.replace('.', '\\.')), action);
+  });
+
+  it('shows the PKCS#11 modules, vendor profiles and the platform the agent loaded (Settings)', async () => {
+    await nav('settings');
+    const modules = page.getByTestId('modules-table');
+    const suk = modules.locator('[data-testid=module-row][data-profile=softukey]');
+    await suk.waitFor();
+    assert.equal(await suk.getAttribute('data-loaded'), 'yes');
+    assert.match(await suk.innerText(), /libsoftukey\.so/);
+    assert.match(await suk.innerText(), /SoftUKey/);
+    const hsm = modules.locator('[data-testid=module-row][data-profile=softhsm2]');
+    await hsm.waitFor();
+    assert.match(await hsm.innerText(), /libsofthsm2\.so/);
+    const profiles = page.getByTestId('vendors-table');
+    for (const id of ['softukey', 'softhsm2']) {
+      const p = profiles.locator(`[data-testid=profile-row][data-id=${id}]`);
+      await p.waitFor();
+      assert.equal(await p.getAttribute('data-source'), 'builtin');
+    }
+    // The plugged demo keys are listed under the profile they run with.
+    await profiles
+      .locator('[data-testid=profile-row][data-id=softukey] .ant-tag')
+      .filter({ hasText: '·' })
+      .first()
+      .waitFor();
+    assert.equal(await page.getByTestId('profile-dir').innerText(), join(data, 'profiles'));
+    assert.equal(await page.getByTestId('platform-state').getAttribute('data-state'), 'connected');
+    assert.match(
+      await page.getByTestId('platform-url').innerText(),
+      /^https?:\/\/127\.0\.0\.1:\d+/,
+    );
+    assert.match(await page.getByTestId('platform-cert-subject').innerText(), /CN=/);
+    const notAfter = Number(
+      await page.getByTestId('platform-cert-validity').getAttribute('data-not-after'),
+    );
+    assert.ok(notAfter > Date.now(), 'the platform certificate has not expired');
   });
 
   it('goes through every screen in zh-CN and en-US (screenshots), and remembers the language', async () => {

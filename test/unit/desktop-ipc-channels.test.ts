@@ -16,7 +16,9 @@ const bad = (field: string) => (e: unknown) =>
 
 describe('operator IPC channels', () => {
   it('derives one allowlisted channel per method, and nothing else maps back', () => {
-    assert.ok(OPERATOR_METHODS.length >= 37);
+    assert.ok(OPERATOR_METHODS.length >= 42);
+    assert.ok(OPERATOR_METHODS.includes('settings.modules'));
+    assert.ok(OPERATOR_METHODS.includes('settings.platform'));
     for (const m of OPERATOR_METHODS) assert.equal(methodOfChannel(operatorChannel(m)), m);
     assert.equal(methodOfChannel('operator:keys.nuke'), undefined);
     assert.equal(methodOfChannel('operator:__proto__'), undefined);
@@ -37,6 +39,8 @@ describe('operator IPC channels', () => {
       { ukeyId: 'k1', algorithm: 'sm2', label: 'seal' },
     );
     assert.deepEqual(validateRequest('approvals.list', { limit: undefined }), {});
+    assert.deepEqual(validateRequest('settings.modules', {}), {});
+    assert.deepEqual(validateRequest('settings.platform', {}), {});
     assert.deepEqual(
       validateRequest('approvals.decide', {
         requestId: 'r1',
@@ -51,6 +55,10 @@ describe('operator IPC channels', () => {
     assert.throws(() => validateRequest('keys.list', null), bad('request must be an object'));
     assert.throws(() => validateRequest('keys.list', []), bad('request must be an object'));
     assert.throws(() => validateRequest('keys.list', { x: 1 }), bad('request.x is unknown'));
+    assert.throws(
+      () => validateRequest('settings.modules', { path: '/tmp/x.so' }),
+      bad('request.path is unknown'),
+    );
     assert.throws(
       () => validateRequest('keys.generate', { ukeyId: 'k', algorithm: 'dsa', label: 'l' }),
       bad('request.algorithm'),

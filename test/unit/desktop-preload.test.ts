@@ -34,11 +34,15 @@ describe('preload: window.operatorApi', () => {
     const { api, invoked } = fakes();
     const r = await api.invoke('keys.list', {});
     assert.equal(r.code, '0');
-    assert.deepEqual(invoked, [['operator:keys.list', {}]]);
+    await api.invoke('settings.modules', {});
+    assert.deepEqual(invoked, [
+      ['operator:keys.list', {}],
+      ['operator:settings.modules', {}],
+    ]);
     const refused = await api.invoke('shell.exec' as OperatorMethod, {} as never);
     assert.equal(refused.code, '1001');
     await api.invoke('__proto__' as OperatorMethod, {} as never);
-    assert.equal(invoked.length, 1);
+    assert.equal(invoked.length, 2);
   });
 
   it('subscribes to allowlisted events, passes the payload only, and unsubscribes', () => {

@@ -1,15 +1,20 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AgentError } from '../../main/common/errors';
 import type { OperatorApi, OperatorMethod } from '../../main/common/operator-api';
 import { generateSm2KeyPair } from '../../main/core/crypto/sm2';
+import { selfSignedCa } from '../../main/core/pki/issue';
 import { derToPem, sm2Spki } from '../../main/core/pki/keys';
+import { softwareSm2Provider } from '../../main/core/pki/signer';
 import { openAgentStore } from '../../main/core/store/agent-store';
 import type { AgentStore } from '../../main/core/store/agent-store';
+import { TokenService } from '../../main/core/token/token-service';
 import type { UKeyInfo } from '../../main/core/token/token-service';
+import { platformView } from '../../main/core/operator/module-inventory';
+import { makeSoftUKey } from '../helpers/dev-tokens';
 import { createOperatorService, unwiredMethods } from '../../main/core/operator/operator-service';
 import type { OperatorServiceDeps } from '../../main/core/operator/operator-service';
 
@@ -189,5 +194,97 @@ describe('operator service', () => {
       unwiredMethods({ ...deps, relay: {} as never }).includes('relay.list' as OperatorMethod),
       false,
     );
+  });
+
+  it('lists the modules and vendor profiles the token service loaded (settings.modules)', async () => {
+    await makeSoftUKey('SUKINV0001', 'Inventory');
+    const profileDir = join(root, 'profiles');
+    mkdirSync(profileDir);
+    writeFileSync(
+      join(profileDir, 'acme.json'),
+      JSON.stringify({
+        id: 'acme-ukey',
+        name: 'ACME SM2 UKey',
+        libraryPaths: { [process.platform]: ['/nonexistent/libacme.so'] },
+        usb: [{ vendorId: '0x096e', productId: '0x0309' }],
+      }),
+    );
+    // SoftHSM cannot initialise without its config: auto-discovery skips it, with the reason.
+    const conf = process.env.SOFTHSM2_CONF;
+    process.env.SOFTHSM2_CONF = join(root, 'no-such-softhsm2.conf');
+    const tokens = new TokenService({
+      profileDir,
+      host: {} as never,
+      pollIntervalMs: 0,
+      loginIdleMs: 0,
+    });
+    if (conf === undefined) delete process.env.SOFTHSM2_CONF;
+    else process.env.SOFTHSM2_CONF = conf;
+    try {
+      const real = createOperatorService({ ...deps, tokens });
+      const view = await real['settings.modules']({});
+      assert.equal(view.profileDir, profileDir);
+      const suk = view.modules.find((m) => m.profileId === 'softukey');
+      assert.ok(suk?.loaded, JSON.stringify(view.modules));
+      assert.match(suk.path, /libsoftukey\.(so|dylib|dll)$/);
+      assert.match(suk.manufacturer ?? '', /^SoftUKey/);
+      const hsm = view.modules.find((m) => m.profileId === 'softhsm2');
+      if (hsm) {
+        assert.equal(hsm.loaded, false);
+        assert.match(hsm.error ?? '', /softhsm2/i);
+        assert.ok(!hsm.error!.includes('/'), 'the reason names no path');
+      }
+      const byId = new Map(view.profiles.map((p) => [p.id, p]));
+      assert.deepEqual([...byId.keys()].sort(), ['acme-ukey', 'softhsm2', 'softukey']);
+      assert.equal(byId.get('softukey')!.source, 'builtin');
+      assert.equal(byId.get('softukey')!.sm2, true);
+      assert.equal(byId.get('softukey')!.development, true);
+      assert.equal(byId.get('softukey')!.library, suk.path);
+      const acme = byId.get('acme-ukey')!;
+      assert.equal(acme.source, 'operator');
+      assert.equal(acme.library, undefined);
+      assert.deepEqual(acme.libraryPaths, ['/nonexistent/libacme.so']);
+      assert.deepEqual(acme.usb, [{ vendorId: 0x096e, productId: 0x0309 }]);
+      assert.equal(acme.sm2, false);
+    } finally {
+      tokens.close();
+    }
+  });
+
+  it('shows the platform in use with its certificate (settings.platform)', async () => {
+    const notAfter = new Date(NOW + 365 * 86_400_000);
+    const cert = await selfSignedCa({
+      subject: 'CN=E-seal Platform,O=Example,C=CN',
+      signer: softwareSm2Provider(generateSm2KeyPair()),
+      notBefore: new Date(NOW),
+      notAfter,
+    });
+    const wired = createOperatorService({
+      ...deps,
+      platformInfo: async () =>
+        platformView({
+          connected: true,
+          reason: 'unused',
+          url: 'https://platform.example.cn',
+          appId: 'agent-1',
+          certificate: cert,
+        }),
+    });
+    const v = await wired['settings.platform']({});
+    assert.equal(v.connected, true);
+    assert.equal(v.reason, undefined);
+    assert.equal(v.appId, 'agent-1');
+    assert.match(v.certificate!.subject, /CN=E-seal Platform/);
+    assert.equal(v.certificate!.notAfter, Math.floor(notAfter.getTime() / 1000) * 1000);
+    assert.match(v.certificate!.sha256, /^[0-9a-f]{64}$/);
+    // Not connected: the reason, and no certificate when the key given is not one.
+    const missing = platformView({ connected: false, reason: 'locked', url: null });
+    assert.deepEqual(missing, { connected: false, reason: 'locked', url: null });
+    assert.equal(
+      platformView({ connected: true, url: 'https://p', certificate: Buffer.alloc(65, 4) })
+        .certificate,
+      undefined,
+    );
+    assert.ok(unwiredMethods(deps).includes('settings.platform'));
   });
 });

@@ -214,7 +214,12 @@ export function serveCommand(): Command {
               agent,
               host: webHost,
               dataDir,
-              platform: { client: platformClient, baseUrl: platformUrl, signer: identity.signer },
+              platform: {
+                client: platformClient,
+                baseUrl: platformUrl,
+                signer: identity.signer,
+                certificate: identity.platformCert,
+              },
               port: consolePortOf(o),
               log: (msg) => process.stderr.write(`console: ${msg}\n`),
             }).catch(async (e: unknown) => {

@@ -31,6 +31,7 @@ import { buildCsr } from '../pki/csr';
 import { derToPem, pemToDer } from '../pki/keys';
 import type { AgentStore } from '../store/agent-store';
 import { isPolicyActive } from '../store/policies';
+import { moduleInventory } from './module-inventory';
 import type { StandingPolicy } from '../store/policies';
 import type { TrustedApp } from '../store/apps';
 import type { TokenCertificate, TokenKey, TokenService, UKeyInfo } from '../token/token-service';
@@ -82,6 +83,10 @@ export interface OperatorServiceDeps {
     | 'deleteObjects'
     | 'changePin'
     | 'initUserPin'
+    | 'modules'
+    | 'failures'
+    | 'profiles'
+    | 'profileDir'
   >;
   store: Pick<AgentStore, 'apps' | 'policies' | 'approvals' | 'audit' | 'settings'>;
   approvals: ApprovalQueue;
@@ -89,6 +94,8 @@ export interface OperatorServiceDeps {
   platform?: PlatformOperations;
   relay?: RelayOperations;
   documents?: { verify: Fn<'documents.verify'> };
+  /** The platform URL, app id and certificate in use (the operator stack knows them). */
+  platformInfo?: Fn<'settings.platform'>;
   now?: () => number;
 }
 
@@ -113,6 +120,7 @@ export function unwiredMethods(deps: OperatorServiceDeps): OperatorMethod[] {
     );
   if (!deps.documents) out.push('documents.verify');
   if (!deps.pins) out.push('pins.pending', 'pins.answer');
+  if (!deps.platformInfo) out.push('settings.platform');
   return out;
 }
 
@@ -380,6 +388,8 @@ export function createOperatorService(deps: OperatorServiceDeps): OperatorApi {
         store.settings.setUnknown(r.key, r.value);
         return store.settings.all() as SettingsView;
       }),
+    'settings.modules': async () => moduleInventory(tokens),
+    'settings.platform': (r) => (deps.platformInfo ? deps.platformInfo(r) : notAvailable()),
   };
   return api;
 }

@@ -17,6 +17,7 @@ import type { RequestSigner } from '../platform/canonical';
 import { Outbox, OutboxWorker } from '../platform/outbox';
 import type { PlatformClient } from '../platform/platform-client';
 import { RelayAgent } from '../relay/agent';
+import { platformView } from './module-inventory';
 import { createOperatorService } from './operator-service';
 import type { PlatformOperations, RelayOperations } from './operator-service';
 import { documentOperations, platformOperations } from './platform-operations';
@@ -29,6 +30,8 @@ export interface PlatformBinding {
   client: PlatformClient;
   baseUrl: string;
   signer: RequestSigner;
+  /** The platform's certificate (DER or PEM), shown in the operator's settings. */
+  certificate?: Uint8Array;
 }
 
 export interface OperatorStackOptions {
@@ -80,6 +83,7 @@ async function readLocal(path: string, max: number): Promise<{ bytes: Buffer; na
 }
 
 interface Wired {
+  binding: PlatformBinding;
   platform: PlatformOperations;
   relayOps: RelayOperations;
   documents: { verify: OperatorApi['documents.verify'] };
@@ -155,6 +159,14 @@ export function createOperatorStack(o: OperatorStackOptions): OperatorStack {
       cancel: (r) => need((w) => w.relayOps.cancel(r)),
     },
     documents: { verify: (r) => need((w) => w.documents.verify(r)) },
+    platformInfo: async () =>
+      platformView({
+        connected: wired !== undefined,
+        reason: missing,
+        url: wired?.binding.baseUrl ?? agent.store.settings.get('platformUrl'),
+        ...(wired ? { appId: wired.binding.signer.appId } : {}),
+        ...(wired?.binding.certificate ? { certificate: wired.binding.certificate } : {}),
+      }),
   });
 
   const attachPlatform = (p: PlatformBinding): void => {
@@ -168,6 +180,7 @@ export function createOperatorStack(o: OperatorStackOptions): OperatorStack {
       forward(relay, 'state', 'relay.state', relayJobView),
     ];
     wired = {
+      binding: p,
       platform: platformOperations({ client: p.client, outbox, worker }),
       relayOps: relayOperations({ relay, staging, downloadsDir }),
       documents: documentOperations({ client: p.client, staging, readLocal }),

@@ -17,6 +17,7 @@ import type { Handle, SlotToken } from './pkcs11-module';
 import { TokenQueue } from './token-queue';
 import { digest, rsaDigestInfo } from './digest-info';
 import { loadProfiles, profileForModule, resolveLibraryPath } from './vendor-profile';
+import type { VendorProfile } from './vendor-profile';
 
 /** Key pairs the agent generates on a token. */
 export type KeyGenAlgorithm = 'sm2' | 'rsa2048' | 'ec-p256';
@@ -155,6 +156,11 @@ export class TokenService extends EventEmitter<TokenEvents> {
   readonly modules: Pkcs11Module[] = [];
   /** Profiles whose auto-discovered library failed to initialise. */
   readonly skipped: string[] = [];
+  /** The same, with the library path and why (the message names no path). */
+  readonly failures: { path: string; profileId: string; error: string }[] = [];
+  /** The vendor profiles in effect: built-in ones, then the operator's from profileDir. */
+  readonly profiles: readonly VendorProfile[];
+  readonly profileDir: string | undefined;
   private readonly tokens = new Map<string, TokenState>();
   private readonly host: PinHost;
   private readonly loginIdleMs: number;
@@ -166,6 +172,8 @@ export class TokenService extends EventEmitter<TokenEvents> {
     this.host = opts.host;
     this.loginIdleMs = opts.loginIdleMs ?? 5 * 60_000;
     const profiles = loadProfiles(opts.profileDir);
+    this.profiles = profiles;
+    this.profileDir = opts.profileDir;
     const paths = opts.modules?.length
       ? opts.modules
       : profiles.map((p) => resolveLibraryPath(p)).filter((p): p is string => !!p);
@@ -180,6 +188,11 @@ export class TokenService extends EventEmitter<TokenEvents> {
           // Auto-discovered modules that will not start (e.g. SoftHSM without a config) are skipped.
           if (explicit) throw e;
           this.skipped.push(provisional.id);
+          this.failures.push({
+            path,
+            profileId: provisional.id,
+            error: e instanceof AgentError ? e.message : 'the module did not load',
+          });
           continue;
         }
         const profile =

@@ -17,7 +17,15 @@ import {
   Tag,
   Typography,
 } from 'antd';
-import { createContext, useCallback, useContext, useEffect, useMemo, useState } from 'react';
+import {
+  createContext,
+  useCallback,
+  useContext,
+  useEffect,
+  useMemo,
+  useRef,
+  useState,
+} from 'react';
 import type { ReactNode } from 'react';
 import { useCall, useEvent } from '../api/context';
 import type { PendingApprovalView } from '../../../main/common/operator-api';
@@ -41,18 +49,28 @@ export function ApprovalsProvider(props: { children: ReactNode }): JSX.Element {
   const [shown, setShown] = useState<string | null>(null);
   const [dismissed, setDismissed] = useState<ReadonlySet<string>>(new Set());
 
+  // Requests decided or resolved here: a pending list fetched before that must not revive them.
+  const settled = useRef(new Set<string>());
+  const settle = useCallback((requestId: string): void => {
+    settled.current.add(requestId);
+    setPending((p) => p.filter((x) => x.requestId !== requestId));
+  }, []);
   useEffect(() => {
     call('approvals.pending', {}).then(
-      (list) => setPending(list),
+      (list) =>
+        setPending((p) => [
+          ...p,
+          ...list.filter(
+            (v) => !settled.current.has(v.requestId) && !p.some((x) => x.requestId === v.requestId),
+          ),
+        ]),
       () => undefined, // the Requests screen shows the error
     );
   }, [call]);
   useEvent('approval.requested', (v) =>
     setPending((p) => (p.some((x) => x.requestId === v.requestId) ? p : [...p, v])),
   );
-  useEvent('approval.resolved', (r) =>
-    setPending((p) => p.filter((x) => x.requestId !== r.requestId)),
-  );
+  useEvent('approval.resolved', (r) => settle(r.requestId));
 
   // The shown request, else the oldest one the operator has not set aside.
   const current =
@@ -81,7 +99,7 @@ export function ApprovalsProvider(props: { children: ReactNode }): JSX.Element {
           }}
           onDone={() => {
             setShown(null);
-            setPending((p) => p.filter((x) => x.requestId !== current.requestId));
+            settle(current.requestId);
           }}
         />
       )}

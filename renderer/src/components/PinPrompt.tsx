@@ -4,7 +4,7 @@
  * answers null. Tries left (when the key tells) are shown, in red on the final try.
  */
 import { Alert, Button, Input, Modal, Typography } from 'antd';
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { useCall, useEvent } from '../api/context';
 import type { PinPromptView } from '../../../main/common/operator-api';
 import { useT } from '../i18n';
@@ -22,26 +22,34 @@ const KIND_TITLE: Record<PinPromptView['kind'], MessageKey> = {
 export function PinPrompt(): JSX.Element | null {
   const call = useCall();
   const [queue, setQueue] = useState<PinPromptView[]>([]);
+  // Prompts answered or resolved here: a pending list fetched before they were settled must not
+  // bring them back (it would show a prompt the agent no longer waits for).
+  const settled = useRef(new Set<string>());
+  const settle = (requestId: string): void => {
+    settled.current.add(requestId);
+    setQueue((q) => q.filter((x) => x.requestId !== requestId));
+  };
   useEffect(() => {
     // Prompts asked before this page loaded (a reload while the agent waits).
     call('pins.pending', {}).then(
       (list) =>
-        setQueue((q) => [...q, ...list.filter((p) => !q.some((x) => x.requestId === p.requestId))]),
+        setQueue((q) => [
+          ...q,
+          ...list.filter(
+            (p) => !settled.current.has(p.requestId) && !q.some((x) => x.requestId === p.requestId),
+          ),
+        ]),
       () => undefined,
     );
   }, [call]);
   useEvent('pin.requested', (p) =>
     setQueue((q) => [...q.filter((x) => x.requestId !== p.requestId), p]),
   );
-  useEvent('pin.resolved', (p) => setQueue((q) => q.filter((x) => x.requestId !== p.requestId)));
+  useEvent('pin.resolved', (p) => settle(p.requestId));
   const current = queue[0];
   if (!current) return null;
   return (
-    <PinDialog
-      key={current.requestId}
-      req={current}
-      onDone={() => setQueue((q) => q.filter((x) => x.requestId !== current.requestId))}
-    />
+    <PinDialog key={current.requestId} req={current} onDone={() => settle(current.requestId)} />
   );
 }
 
