@@ -299,6 +299,7 @@ const EVENTS: { [E in OperatorEvent]: true } = {
   'relay.state': true,
   'pin.requested': true,
   'pin.resolved': true,
+  'approval.recorded': true,
 };
 export const OPERATOR_EVENTS = Object.freeze(Object.keys(EVENTS) as OperatorEvent[]);
 

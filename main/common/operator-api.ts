@@ -541,6 +541,13 @@ export interface OperatorEvents {
   'relay.state': RelayJobView;
   'pin.requested': PinPromptView;
   'pin.resolved': { requestId: string; outcome: 'answered' | 'cancelled' | 'timeout' };
+  /** A decision entered the approval history (by the signer or a standing policy). */
+  'approval.recorded': {
+    requestId: string;
+    decision: 'approved' | 'declined' | 'timeout';
+    decidedBy: 'signer' | 'policy';
+    policyId?: number;
+  };
 }
 
 export type OperatorEvent = keyof OperatorEvents;

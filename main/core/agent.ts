@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import type { AgentHost } from './host';
 import type { SignatureProvider } from './pki/signer';
@@ -33,9 +34,23 @@ export interface AgentConfig {
   log?: (msg: string, detail?: unknown) => void;
 }
 
+/** What the agent tells its front ends beyond the token service's key events. */
+export interface AgentEvents {
+  /** A decision entered the approval history (the signer's or a standing policy's). */
+  'approval.recorded': [
+    {
+      requestId: string;
+      decision: 'approved' | 'declined' | 'timeout';
+      decidedBy: 'signer' | 'policy';
+      policyId?: number;
+    },
+  ];
+}
+
 export interface Agent {
   readonly tokens: TokenService;
   readonly store: AgentStore;
+  readonly events: EventEmitter<AgentEvents>;
   readonly bridge: Bridge;
   readonly service: JsapiService;
   close(): Promise<void>;
@@ -69,6 +84,7 @@ function policyMatcher(store: AgentStore): PolicyMatcher {
  */
 export async function createAgent(cfg: AgentConfig): Promise<Agent> {
   const store = openAgentStore(cfg.dataDir);
+  const events = new EventEmitter<AgentEvents>();
   let tokens: TokenService | undefined;
   let sealing: { stop(): void } | undefined;
   try {
@@ -87,12 +103,22 @@ export async function createAgent(cfg: AgentConfig): Promise<Agent> {
       host: cfg.host,
       policies: policyMatcher(store),
       approvals: {
-        record: (r) =>
-          store.approvals.record({
+        record: (r) => {
+          const rec = store.approvals.record({
             ...r,
             format: r.format === 'P7' ? 'p7' : 'p1',
             policyId: r.policyId === undefined ? undefined : Number(r.policyId),
-          }),
+          });
+          events.emit('approval.recorded', {
+            requestId: rec.requestId,
+            decision: rec.decision,
+            decidedBy: rec.decidedBy,
+            ...(rec.policyId !== undefined && rec.policyId !== null
+              ? { policyId: rec.policyId }
+              : {}),
+          });
+          return rec;
+        },
       },
       audit: { append: (r) => store.audit.append(r) },
       nonces: new SqliteNonceStore(store.db),
@@ -119,6 +145,7 @@ export async function createAgent(cfg: AgentConfig): Promise<Agent> {
     return {
       tokens: t,
       store,
+      events,
       bridge,
       service,
       close: async () => {

@@ -81,6 +81,7 @@ const EVENTS: { [E in OperatorEvent]: true } = {
   'relay.state': true,
   'pin.requested': true,
   'pin.resolved': true,
+  'approval.recorded': true,
 } satisfies Record<keyof OperatorEvents, true>;
 
 export const PRELOAD_METHODS = Object.freeze(Object.keys(METHODS)) as readonly OperatorMethod[];

@@ -373,6 +373,13 @@ describe('operator UI in Chromium over serve --demo --console', { skip }, () => 
     await modal.waitFor({ state: 'detached' });
     const a = await first;
     assert.equal(a.code, '0', a.message);
+    // The Requests screen stays open: the policy's use must show up live (approval.recorded).
+    await nav('requests');
+    const row = page.locator('[data-testid=policy-row]', {
+      hasText: served.demo.seals[SIGN_UKEY]!,
+    });
+    await row.waitFor();
+    assert.match(await row.innerText(), /0 \/ 2/);
 
     // The second request is decided by the standing approval: no approval dialog shows (a PIN
     // prompt would be the key's, not an approval, and is answered).
@@ -391,14 +398,8 @@ describe('operator UI in Chromium over serve --demo --console', { skip }, () => 
     assert.equal(b.code, '0', b.message);
     assert.equal(dialogs, 0, 'no approval dialog for the batch-approved request');
 
-    // Opened afresh: a request a policy decides pushes no event, so an open table keeps its count.
-    await nav('keys');
-    await nav('requests');
-    const row = page.locator('[data-testid=policy-row]', {
-      hasText: served.demo.seals[SIGN_UKEY]!,
-    });
-    await row.waitFor();
-    assert.match(await row.innerText(), /1 \/ 2/);
+    // No reload, no navigation: the open table follows the policy's use.
+    await waitFor(async () => (/1 \/ 2/.test(await row.innerText()) ? true : undefined));
     assert.ok((await row.innerText()).includes(DEMO_ORIGIN));
     const policyId = await row.getAttribute('data-id');
     // The history names the standing approval that decided the second request.

@@ -35,7 +35,7 @@ export interface PlatformBinding {
 }
 
 export interface OperatorStackOptions {
-  agent: Pick<Agent, 'tokens' | 'store'>;
+  agent: Pick<Agent, 'tokens' | 'store'> & Partial<Pick<Agent, 'events'>>;
   host: WebConsoleHost;
   dataDir: string;
   platform?: PlatformBinding;
@@ -129,6 +129,7 @@ export function createOperatorStack(o: OperatorStackOptions): OperatorStack {
     forward(agent.tokens, 'removed', 'key.removed', (e: { ukeyId: string }) => ({
       ukeyId: e.ukeyId,
     })),
+    ...(agent.events ? [forward(agent.events, 'approval.recorded', 'approval.recorded')] : []),
   ];
 
   const unavailable = (): Promise<never> =>

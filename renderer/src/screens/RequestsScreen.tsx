@@ -47,7 +47,12 @@ export function RequestsScreen(): JSX.Element {
   const history = useLoad(() => call('approvals.list', { limit: 200 }), [call]);
   const [adding, setAdding] = useState(false);
   const revoke = useSubmit();
+  // A signer's decision, and one a standing policy made on its own (no approval was asked then).
   useEvent('approval.resolved', () => {
+    history.reload();
+    policies.reload();
+  });
+  useEvent('approval.recorded', () => {
     history.reload();
     policies.reload();
   });
