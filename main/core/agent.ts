@@ -14,8 +14,8 @@ import type { Bridge } from './bridge/bridge-server';
 
 export interface AgentConfig {
   dataDir: string;
-  /** JSAPI port on 127.0.0.1 (0: a free port, for tests). */
-  port: number;
+  /** JSAPI port on 127.0.0.1 (0: a free port, for tests); default the stored setting. */
+  port?: number;
   /** PKCS#11 libraries; empty = every known module found here. */
   modules?: string[];
   /** The central platform as the agent's identity reaches it (signId checks). */
@@ -85,6 +85,9 @@ function policyMatcher(store: AgentStore): PolicyMatcher {
 export async function createAgent(cfg: AgentConfig): Promise<Agent> {
   const store = openAgentStore(cfg.dataDir);
   const events = new EventEmitter<AgentEvents>();
+  // The operator's stored settings, unless the caller overrides them (tests, CLI flags).
+  const settings = store.settings.all();
+  const ratePerSecond = cfg.ratePerSecond ?? settings.rateLimitPerMinute / 60;
   let tokens: TokenService | undefined;
   let sealing: { stop(): void } | undefined;
   try {
@@ -122,22 +125,22 @@ export async function createAgent(cfg: AgentConfig): Promise<Agent> {
       },
       audit: { append: (r) => store.audit.append(r) },
       nonces: new SqliteNonceStore(store.db),
-      approvalTimeoutMs: cfg.approvalTimeoutMs,
+      approvalTimeoutMs: cfg.approvalTimeoutMs ?? settings.approvalTimeoutMs,
     });
     const bridge = await startBridge({
       service,
       apps: callerRegistry(store),
       tokens,
-      port: cfg.port,
-      ratePerSecond: cfg.ratePerSecond,
-      rateBurst: cfg.rateBurst,
+      port: cfg.port ?? settings.jsapiPort,
+      ratePerSecond,
+      rateBurst: cfg.rateBurst ?? Math.max(1, Math.round(2 * ratePerSecond)),
       tls: cfg.tls,
       log: cfg.log,
     });
     if (cfg.auditSigner) {
       sealing = store.audit.startPeriodicSealing(
         cfg.auditSigner,
-        cfg.auditSealIntervalMs ?? 300_000,
+        cfg.auditSealIntervalMs ?? settings.auditSealIntervalMs,
         (e) => cfg.log?.('audit sealing failed', e),
       );
     }

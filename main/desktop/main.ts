@@ -200,7 +200,8 @@ export async function startDesktop(
   try {
     agent = await createAgent({
       dataDir,
-      port: config.jsapiPort ?? 18788,
+      // The operator's stored settings (port, approval timeout, rate limit) unless overridden.
+      ...(config.jsapiPort !== undefined ? { port: config.jsapiPort } : {}),
       ...(config.modules ? { modules: config.modules } : {}),
       host,
       log,

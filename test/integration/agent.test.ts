@@ -7,6 +7,7 @@ import { softwareSm2Provider } from '../../main/core/pki/signer';
 import { sm2RequestSigner } from '../../main/core/platform/request-signer';
 import { createAgent } from '../../main/core/agent';
 import type { Agent } from '../../main/core/agent';
+import { openAgentStore } from '../../main/core/store/agent-store';
 import {
   ScriptedApprovals,
   freshSignId,
@@ -112,5 +113,36 @@ describe('the composed agent: SQLite store, audit chain, policies and approvals'
     const v = agent.store.audit.verify({ publicKey: sm2Spki(auditKey.publicKey) });
     assert.ok(v.ok, JSON.stringify(v));
     assert.ok(v.entries >= 5);
+  });
+});
+
+describe("the composed agent follows the operator's stored settings", () => {
+  it('the rate limit comes from the settings when the caller gives none', async () => {
+    const w = await startWorld();
+    w.tokens.close();
+    const dataDir = tempDir('agent-settings');
+    const pre = openAgentStore(dataDir);
+    pre.settings.set('rateLimitPerMinute', 60); // 1 per second, bursts of 2
+    pre.close();
+    const pins = new ScriptedHost({ user: w.pki.pin });
+    const agent = await createAgent({
+      dataDir,
+      port: 0,
+      platform: w.agentPlatform,
+      host: { askPin: (r) => pins.askPin(r), approve: () => new Promise(() => undefined) },
+      pollIntervalMs: 0,
+    });
+    try {
+      const codes: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const r = await postJson(agent.bridge.port, '/api/v1/ukey/info', {}, ORIGIN);
+        codes.push(r.json.code as string);
+      }
+      // Two pass the limiter (and fail on the empty body), the third is rate limited.
+      assert.deepEqual(codes, ['1001', '1001', '1006']);
+    } finally {
+      await agent.close();
+      await w.platform.close();
+    }
   });
 });

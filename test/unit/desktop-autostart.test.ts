@@ -83,7 +83,7 @@ describe('start at login', () => {
       approvalTimeoutMs: 60_000,
       platformUrl: null,
       auditSealIntervalMs: 60_000,
-      rateLimitPerMinute: 60,
+      rateLimitPerMinute: 1200,
       autoStart: false,
     };
     const base = {

@@ -49,7 +49,7 @@ export interface AgentSettings {
   platformUrl: string | null;
   /** How often the audit head is sealed when there are new entries. */
   auditSealIntervalMs: number;
-  /** JSAPI requests per app per minute before 1006. */
+  /** JSAPI requests per origin per minute before 1006 (bursts of two seconds' worth allowed). */
   rateLimitPerMinute: number;
   /** Whether the agent starts with the desktop session. */
   autoStart: boolean;
@@ -60,7 +60,7 @@ export const AGENT_SETTINGS: SettingSpecs<AgentSettings> = {
   approvalTimeoutMs: intSetting(60_000, 5_000, 600_000),
   platformUrl: urlSetting(null),
   auditSealIntervalMs: intSetting(300_000, 10_000, 86_400_000),
-  rateLimitPerMinute: intSetting(60, 1, 10_000),
+  rateLimitPerMinute: intSetting(1_200, 1, 60_000),
   autoStart: boolSetting(false),
 };
 

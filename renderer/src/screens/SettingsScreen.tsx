@@ -113,6 +113,7 @@ export function SettingsScreen(): JSX.Element {
                 max={3600}
                 unit={t('settings.seconds')}
                 onSave={(v) => save('approvalTimeoutMs', v * 1000)}
+                hint={t('settings.restartHint')}
               />
             </Descriptions.Item>
             <Descriptions.Item label={t('settings.platformUrl')}>
@@ -127,9 +128,10 @@ export function SettingsScreen(): JSX.Element {
                 testId="set-rateLimit"
                 value={settings.data.rateLimitPerMinute}
                 min={1}
-                max={100000}
+                max={60000}
                 unit={t('settings.perMinute')}
                 onSave={(v) => save('rateLimitPerMinute', v)}
+                hint={t('settings.restartHint')}
               />
             </Descriptions.Item>
             <Descriptions.Item label={t('settings.auditSeal')}>
@@ -140,6 +142,7 @@ export function SettingsScreen(): JSX.Element {
                 max={1440}
                 unit={t('settings.minutes')}
                 onSave={(v) => save('auditSealIntervalMs', v * 60000)}
+                hint={t('settings.restartHint')}
               />
             </Descriptions.Item>
             <Descriptions.Item label={t('settings.autoStart')}>
