@@ -33,10 +33,11 @@ export class ConsoleHost implements AgentHost {
     if (!this.o.interactive) return null;
     return this.serial(async () => {
       const tries = req.triesLeft !== undefined ? ` (${req.triesLeft} tries left)` : '';
-      this.o.output.write(
+      return this.readLine(
         `\nPIN for UKey ${req.ukeyId} "${req.tokenLabel}" — ${req.reason}${tries}: `,
+        true,
+        undefined,
       );
-      return this.readLine(true, undefined);
     });
   }
 
@@ -59,8 +60,11 @@ export class ConsoleHost implements AgentHost {
       w(
         `摘要 digest:   ${hex.length > 96 ? `${hex.slice(0, 96)}…` : hex} (${hex.length / 2} bytes)`,
       );
-      this.o.output.write('Approve this signature? 是否同意签名? [y/N] ');
-      const line = await this.readLine(false, signal);
+      const line = await this.readLine(
+        'Approve this signature? 是否同意签名? [y/N] ',
+        false,
+        signal,
+      );
       if (line === null) {
         this.o.output.write('\n(timed out / 超时)\n');
         return 'declined';
@@ -69,8 +73,15 @@ export class ConsoleHost implements AgentHost {
     });
   }
 
-  /** One line from the input; hidden input switches the terminal to raw mode without echo. */
-  private readLine(hidden: boolean, signal: AbortSignal | undefined): Promise<string | null> {
+  /**
+   * Shows `prompt` and reads one line. Hidden input switches the terminal to raw mode (no echo)
+   * before the prompt is written, so keys typed the moment it appears are never echoed.
+   */
+  private readLine(
+    prompt: string,
+    hidden: boolean,
+    signal: AbortSignal | undefined,
+  ): Promise<string | null> {
     const input = this.o.input;
     const raw = hidden && input.isTTY && typeof input.setRawMode === 'function';
     return new Promise((resolve) => {
@@ -93,6 +104,7 @@ export class ConsoleHost implements AgentHost {
         }
       };
       if (raw) input.setRawMode!(true);
+      this.o.output.write(prompt);
       signal?.addEventListener('abort', onAbort, { once: true });
       input.on('data', onData);
       input.resume();

@@ -60,8 +60,9 @@ export function readSecretFile(path: string, what: string): string {
 export async function promptHidden(question: string): Promise<string | null> {
   const stdin = process.stdin;
   if (!stdin.isTTY) return null;
-  process.stderr.write(question);
+  // Echo off before the question shows, so type-ahead is never echoed.
   stdin.setRawMode(true);
+  process.stderr.write(question);
   stdin.resume();
   return new Promise((resolveLine) => {
     let buf = '';

@@ -73,4 +73,31 @@ describe('console approval host', () => {
     assert.match(shown(), /4 tries left/);
     assert.doesNotMatch(shown(), /1234/);
   });
+
+  it('turns echo off before the PIN prompt shows, so type-ahead is never echoed', async () => {
+    // A fake terminal that records, for every byte written, whether raw mode was on.
+    let rawMode = false;
+    const events: string[] = [];
+    const input = Object.assign(new PassThrough(), {
+      isTTY: true,
+      setRawMode: (on: boolean) => {
+        rawMode = on;
+        events.push(on ? 'raw-on' : 'raw-off');
+      },
+    });
+    const output = new PassThrough();
+    const write = output.write.bind(output) as (c: unknown) => boolean;
+    output.write = ((c: unknown) => {
+      events.push(`write(raw=${rawMode})`);
+      return write(c);
+    }) as typeof output.write;
+    const h = new ConsoleHost({ input, output, interactive: true });
+    const p = h.askPin({ ukeyId: 'SUK1', tokenLabel: 'Key', kind: 'user', reason: 'sign' });
+    setImmediate(() => input.write('1234\r'));
+    assert.equal(await p, '1234');
+    assert.equal(events[0], 'raw-on', events.join(' '));
+    assert.equal(events[1], 'write(raw=true)', 'the prompt is written with echo already off');
+    assert.equal(events.at(-1), 'write(raw=false)', 'the closing newline after echo is back');
+    assert.ok(events.includes('raw-off'));
+  });
 });
