@@ -11,6 +11,7 @@ import { demoCallCommand } from './commands/demo-call';
 import { demoWebCommand } from './commands/demo-web';
 import { tlsCommand } from './commands/tls';
 import { relayCommand } from './commands/relay';
+import { settingsCommand } from './commands/settings';
 import { version } from '../common/version';
 
 /** The ukey-agent CLI: one command group per file under commands/. */
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   program.addCommand(demoCallCommand());
   program.addCommand(demoWebCommand());
   program.addCommand(relayCommand());
+  program.addCommand(settingsCommand());
   program.addCommand(tlsCommand());
   return program;
 }

@@ -167,6 +167,7 @@ const SETTING_KEYS = [
   'auditSealIntervalMs',
   'rateLimitPerMinute',
   'autoStart',
+  'relayMaxKiBps',
 ] as const satisfies readonly SettingKey[];
 
 /** Exactly the method's request type: a validator producing anything else fails to compile. */

@@ -380,6 +380,8 @@ export interface SettingsView {
   auditSealIntervalMs: number;
   rateLimitPerMinute: number;
   autoStart: boolean;
+  /** File relay bandwidth cap, KiB/s for all transfers together; 0 = none. Applies live. */
+  relayMaxKiBps: number;
 }
 
 export type SettingKey = keyof SettingsView;

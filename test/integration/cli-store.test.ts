@@ -304,4 +304,48 @@ describe('ukey-agent apps, policy and audit CLI', () => {
       /--public-key/,
     );
   });
+
+  it('settings list / set / reset: checked per key, audited, nothing stored on bad input', () => {
+    const list = cli(['settings', 'list', ...common]);
+    assert.equal(list.json.code, '0', list.stdout + list.stderr);
+    assert.equal((list.json.data as Record<string, unknown>).relayMaxKiBps, 0);
+    assert.equal((list.json.data as Record<string, unknown>).jsapiPort, 18788);
+
+    const set = cli(['settings', 'set', 'relayMaxKiBps', '2048', ...common]);
+    assert.equal(set.json.code, '0', set.stdout + set.stderr);
+    assert.equal((set.json.data as Record<string, unknown>).relayMaxKiBps, 2048);
+    const url = cli(['settings', 'set', 'platformUrl', 'https://seal.example.cn/', ...common]);
+    assert.equal(
+      (url.json.data as Record<string, unknown>).platformUrl,
+      'https://seal.example.cn/',
+    );
+
+    assertBadParam(cli(['settings', 'set', 'relayMaxKiBps', '-1', ...common]), /relayMaxKiBps/);
+    assertBadParam(cli(['settings', 'set', 'relayMaxKiBps', 'fast', ...common]), /relayMaxKiBps/);
+    assertBadParam(cli(['settings', 'set', 'platformUrl', 'ftp://x', ...common]), /platformUrl/);
+    assertBadParam(cli(['settings', 'set', 'colour', 'red', ...common]), /colour is not a setting/);
+    assertBadParam(cli(['settings', 'reset', 'colour', ...common]), /colour is not a setting/);
+    // The refused values left the stored ones alone.
+    const kept = cli(['settings', 'list', ...common]).json.data as Record<string, unknown>;
+    assert.equal(kept.relayMaxKiBps, 2048);
+    assert.equal(kept.platformUrl, 'https://seal.example.cn/');
+
+    const reset = cli(['settings', 'reset', 'relayMaxKiBps', ...common]);
+    assert.equal((reset.json.data as Record<string, unknown>).relayMaxKiBps, 0);
+    const human = cli(['settings', 'list', '--data-dir', data]);
+    assert.match(human.stdout, /^relayMaxKiBps\t0$/m);
+
+    const out = join(data, 'audit-settings.jsonl');
+    cli(['audit', 'export', ...common, '--out', out]);
+    const entries = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { interface: string; resultCode: string });
+    assert.equal(
+      entries.filter((e) => e.interface === 'settings.set' && e.resultCode === '0').length,
+      2,
+    );
+    assert.ok(entries.some((e) => e.interface === 'settings.set' && e.resultCode === '1001'));
+    assert.ok(entries.some((e) => e.interface === 'settings.reset' && e.resultCode === '0'));
+  });
 });

@@ -468,6 +468,64 @@ describe('operator UI in Chromium over serve --demo --console', { skip }, () => 
     assert.ok(readFileSync(out).equals(buf), 'the file came back byte for byte');
   });
 
+  it('pauses, resumes and cancels a transfer held back by the bandwidth cap set in Settings', async () => {
+    const setCap = async (kib: number): Promise<void> => {
+      await nav('settings');
+      await page.getByTestId('set-relayMax').fill(String(kib));
+      await page.getByTestId('set-relayMax-save').click();
+      await waitFor(async () =>
+        (await page.getByTestId('set-relayMax').inputValue()) === String(kib) &&
+        (await page.getByTestId('set-relayMax-save').isDisabled())
+          ? true
+          : undefined,
+      );
+    };
+    // 512 KiB/s: the 8 MiB file takes 16 s, long enough to steer by hand.
+    await setCap(512);
+    try {
+      await nav('relay');
+      const file = join(files, 'relay-capped.bin');
+      writeFileSync(file, Buffer.alloc(8 * 1024 * 1024, 7));
+      const before = await page.locator('[data-testid=relay-row]').count();
+      await page.getByTestId('relay-dropzone').locator('input[type=file]').setInputFiles(file);
+      // The newest job is the highest id; rows carry data-job.
+      const jobId = await waitFor(async () => {
+        if ((await page.locator('[data-testid=relay-row]').count()) <= before) return undefined;
+        const ids = await page
+          .locator('[data-testid=relay-row]')
+          .evaluateAll((rows) => rows.map((r) => Number(r.getAttribute('data-job'))));
+        return String(Math.max(...ids));
+      });
+      const row = (state?: string) =>
+        page.locator(
+          `[data-testid=relay-row][data-job="${jobId}"]${state ? `[data-state=${state}]` : ''}`,
+        );
+      const bytes = async (): Promise<number> =>
+        Number(await row().getByTestId('relay-progress').getAttribute('data-bytes'));
+      // Moving in small steps under the cap.
+      await waitFor(async () => ((await bytes()) > 0 ? true : undefined), 30_000);
+      assert.ok((await bytes()) < 8 * 1024 * 1024, 'still in flight under the cap');
+
+      await row().getByTestId('relay-pause').click();
+      await row('paused').waitFor({ timeout: 10_000 });
+      const held = await bytes();
+      await page.waitForTimeout(1_500);
+      assert.equal(await bytes(), held, 'a paused transfer does not move');
+
+      await row().getByTestId('relay-resume').click();
+      await waitFor(async () => ((await bytes()) > held ? true : undefined), 30_000);
+      assert.equal(await row('running').count(), 1, 'running again, from where it was');
+
+      await row().getByTestId('relay-cancel').click();
+      await page.getByTestId('confirm-ok').click();
+      await row('canceled').waitFor({ timeout: 10_000 });
+      assert.equal(await row().getByTestId('relay-pause').count(), 0);
+      assert.equal(await row().getByTestId('relay-resume').count(), 0);
+    } finally {
+      await setCap(0);
+    }
+  });
+
   it('verifies a dropped PDF and shows each step the platform checked', async () => {
     await nav('documents');
     const pki = await testPki('sm2');

@@ -334,3 +334,52 @@ describe('relay control and faults', () => {
     }
   });
 });
+
+describe('relay bandwidth cap (setting relayMaxKiBps)', () => {
+  it('holds uploads and downloads to the cap, in small pieces, and lifting it applies to the running job', async () => {
+    const cap = { bytesPerSecond: 2 * MIB };
+    const agent = new RelayAgent({
+      db: store.db,
+      signer: fx.sm2.signer,
+      baseUrl: fx.platform.url,
+      chunkBytes: 8 * MIB,
+      maxBytesPerSecond: () => cap.bytesPerSecond,
+    });
+    const seen: RelayProgress[] = [];
+    agent.on('progress', (p) => seen.push(p));
+
+    // 6 MiB at 2 MiB/s: about 3 s (the first half second is a burst), never much less.
+    const src = await file(6 * MIB);
+    let t0 = Date.now();
+    const up = await agent.waitFor(agent.upload(src.path).id);
+    const upMs = Date.now() - t0;
+    assert.equal(up.state, 'done', up.error ?? '');
+    assert.ok(upMs >= 2_200, `upload held to the cap (${upMs} ms for 6 MiB at 2 MiB/s)`);
+    // Pieces of half a second's worth (1 MiB), not 8 MiB chunks: progress moves often.
+    const upSteps = seen.filter((p) => p.jobId === up.id && p.bytes > 0).length;
+    assert.ok(upSteps >= 6, `progress in 1 MiB steps (${upSteps})`);
+
+    const out = join(fx.dir, 'capped.out');
+    t0 = Date.now();
+    const down = await agent.waitFor(agent.download(up.fileId!, out).id);
+    const downMs = Date.now() - t0;
+    assert.equal(down.state, 'done', down.error ?? '');
+    assert.equal(await sm3OfFile(out), src.sm3);
+    assert.ok(downMs >= 2_200, `download held to the cap (${downMs} ms)`);
+    assert.ok(seen.filter((p) => p.jobId === down.id && p.bytes > 0).length >= 6);
+
+    // A slow cap, lifted mid-transfer: the job finishes at full speed without a restart.
+    cap.bytesPerSecond = 256 * 1024;
+    const big = await file(16 * MIB);
+    const job = agent.upload(big.path);
+    await new Promise<void>((r) =>
+      agent.on('progress', (p) => p.jobId === job.id && p.bytes > 0 && r()),
+    );
+    t0 = Date.now();
+    cap.bytesPerSecond = 0;
+    const fast = await agent.waitFor(job.id);
+    assert.equal(fast.state, 'done', fast.error ?? '');
+    // 16 MiB at 256 KiB/s would take a minute.
+    assert.ok(Date.now() - t0 < 20_000, `the lifted cap applied live (${Date.now() - t0} ms)`);
+  });
+});

@@ -84,6 +84,7 @@ describe('start at login', () => {
       platformUrl: null,
       auditSealIntervalMs: 60_000,
       rateLimitPerMinute: 1200,
+      relayMaxKiBps: 0,
       autoStart: false,
     };
     const base = {

@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { badParam } from '../../common/errors';
 import { loadAgentIdentity } from '../../core/platform/agent-identity';
 import { RelayAgent } from '../../core/relay/agent';
+import { relayCapFromSettings } from '../../core/relay/bandwidth';
 import { RelayJobStore } from '../../core/relay/job-store';
 import type { RelayJob } from '../../core/relay/job-store';
 import type { RelayProgress } from '../../core/relay/progress';
@@ -37,6 +38,7 @@ async function withAgent<T>(o: Opts, fn: (agent: RelayAgent) => Promise<T>): Pro
       signer: identity.signer,
       baseUrl,
       chunkBytes: chunk * 1024 * 1024,
+      maxBytesPerSecond: relayCapFromSettings(store.settings),
     });
     const stop = (): void => void agent.stop(); // Ctrl-C leaves the job resumable
     process.once('SIGINT', stop);

@@ -17,6 +17,7 @@ import type { RequestSigner } from '../platform/canonical';
 import { Outbox, OutboxWorker } from '../platform/outbox';
 import type { PlatformClient } from '../platform/platform-client';
 import { RelayAgent } from '../relay/agent';
+import { relayCapFromSettings } from '../relay/bandwidth';
 import { platformView } from './module-inventory';
 import { createOperatorService } from './operator-service';
 import type { PlatformOperations, RelayOperations } from './operator-service';
@@ -175,7 +176,12 @@ export function createOperatorStack(o: OperatorStackOptions): OperatorStack {
     if (wired) throw new AgentError(ResultCode.INTERNAL, 'a platform is attached already');
     const outbox = new Outbox(agent.store.db);
     const worker = new OutboxWorker(outbox, p.client);
-    const relay = new RelayAgent({ db: agent.store.db, signer: p.signer, baseUrl: p.baseUrl });
+    const relay = new RelayAgent({
+      db: agent.store.db,
+      signer: p.signer,
+      baseUrl: p.baseUrl,
+      maxBytesPerSecond: relayCapFromSettings(agent.store.settings),
+    });
     const relayOffs = [
       forward(relay, 'progress', 'relay.progress'),
       forward(relay, 'state', 'relay.state', relayJobView),

@@ -7,6 +7,7 @@ import { basename, resolve } from 'node:path';
 import { badParam } from '../../common/errors';
 import type { RequestSigner } from '../platform/canonical';
 import type { Database } from '../store/database';
+import { BandwidthLimiter } from './bandwidth';
 import { partPathOf, runDownload } from './download';
 import { RelayError } from './http';
 import { RelayJobStore } from './job-store';
@@ -39,6 +40,8 @@ export interface RelayAgentOptions {
   clock?: () => number;
   /** How long a claim on a job lasts without renewal. Default 30 s, renewed every third of it. */
   leaseMs?: number;
+  /** The bandwidth cap for all of this agent's transfers, asked often (0 = none). Default none. */
+  maxBytesPerSecond?: () => number;
 }
 
 /** Whether the agent process named in a lease ('<pid>:<random>') still runs on this machine. */
@@ -75,6 +78,7 @@ export class RelayAgent extends EventEmitter<RelayAgentEvents> {
   /** This agent's name in job leases: the pid (for liveness) and a random part (per instance). */
   private readonly owner = `${process.pid}:${randomUUID()}`;
   private readonly leaseMs: number;
+  private readonly bandwidth: BandwidthLimiter;
 
   constructor(private readonly options: RelayAgentOptions) {
     super();
@@ -84,6 +88,7 @@ export class RelayAgent extends EventEmitter<RelayAgentEvents> {
     this.concurrency = options.concurrency ?? 2;
     this.retry = { baseMs: 500, maxMs: 30_000, maxAttempts: 10, ...options.retry };
     this.leaseMs = options.leaseMs ?? 30_000;
+    this.bandwidth = new BandwidthLimiter(options.maxBytesPerSecond ?? (() => 0));
     if (!Number.isInteger(this.chunkBytes) || this.chunkBytes < 1024)
       throw badParam('chunkBytes must be an integer of at least 1024');
   }
@@ -234,6 +239,7 @@ export class RelayAgent extends EventEmitter<RelayAgentEvents> {
       signer: this.options.signer,
       jobs: this.jobs,
       chunkBytes: this.chunkBytes,
+      bandwidth: this.bandwidth,
       signal: controller.signal,
       clock: this.clock,
       progress: (job) => {

@@ -99,14 +99,14 @@ async function writevAll(fh: FileHandle, parts: Buffer[], position: number): Pro
 }
 
 /** One ranged GET of [offset, offset + chunk): at most one chunk is ever in flight. */
-async function getRange(ctx: TransferContext, job: RelayJob, offset: number) {
+async function getRange(ctx: TransferContext, job: RelayJob, offset: number, want: number) {
   const url = new URL(`${RELAY_PATH}${encodeURIComponent(job.fileId!)}`, job.baseUrl);
   const res = await relayRequest(url, {
     method: 'GET',
     signal: ctx.signal,
     headers: {
       ...(await authHeaders(ctx, 'GET', url)),
-      Range: `bytes=${offset}-${offset + ctx.chunkBytes - 1}`,
+      Range: `bytes=${offset}-${offset + want - 1}`,
     },
   });
   if (res.statusCode !== 206 && res.statusCode !== 200)
@@ -145,7 +145,9 @@ export async function runDownload(ctx: TransferContext, start: RelayJob): Promis
   try {
     let saved = offset;
     do {
-      const { res, sm3, total } = await getRange(ctx, job, offset);
+      // Under a bandwidth cap ranges shrink (half a second's worth) so progress stays live.
+      const want = ctx.bandwidth.pieceBytes(ctx.chunkBytes);
+      const { res, sm3, total } = await getRange(ctx, job, offset, want);
       try {
         if (job.sm3 !== sm3 || job.size !== total) {
           if (offset > 0) {
@@ -164,6 +166,8 @@ export async function runDownload(ctx: TransferContext, start: RelayJob): Promis
             hasher.update(chunk);
             got += chunk.length;
             await writer.push(chunk);
+            // Not reading on holds the sender back (TCP flow control).
+            await ctx.bandwidth.take(chunk.length, ctx.signal);
           }
         } finally {
           // Whatever was received is written (or failed) before this attempt ends.
@@ -177,7 +181,7 @@ export async function runDownload(ctx: TransferContext, start: RelayJob): Promis
       } finally {
         res.destroy();
       }
-      if (offset - saved >= ctx.chunkBytes || offset >= job.size!) {
+      if (offset - saved >= want || offset >= job.size!) {
         saved = offset;
         job = checkpoint(ctx, job, { offset, attempts: 0, error: null });
         ctx.progress(job);

@@ -4,6 +4,7 @@ import type { Readable } from 'node:stream';
 import { createSm3 } from '../crypto/sm3';
 import type { Sm3Hasher } from '../crypto/sm3';
 import type { RequestSigner } from '../platform/canonical';
+import type { BandwidthLimiter } from './bandwidth';
 import { RelayError } from './http';
 import type { RelayJob, RelayJobPatch, RelayJobStore } from './job-store';
 import { relayAuthHeaders } from './protocol';
@@ -11,8 +12,10 @@ import { relayAuthHeaders } from './protocol';
 export interface TransferContext {
   signer: RequestSigner;
   jobs: RelayJobStore;
-  /** Bytes per PATCH, and how often a download records its offset. */
+  /** Bytes per PATCH or ranged GET without a bandwidth cap (under one, pieces are smaller). */
   chunkBytes: number;
+  /** The operator's bandwidth cap, shared by every transfer of this process. */
+  bandwidth: BandwidthLimiter;
   /** Aborted when this process pauses, cancels or stops the job. */
   signal: AbortSignal;
   clock: () => number;

@@ -125,16 +125,21 @@ export async function runUpload(ctx: TransferContext, start: RelayJob): Promise<
   const bufs = [Buffer.allocUnsafe(ctx.chunkBytes), Buffer.allocUnsafe(ctx.chunkBytes)];
   try {
     let turn = 0;
-    let next = readChunk(fh, bufs[0]!, offset, size);
+    // Under a bandwidth cap pieces shrink (half a second's worth) so progress stays live.
+    const piece = (): number => ctx.bandwidth.pieceBytes(ctx.chunkBytes);
+    let next = readChunk(fh, bufs[0]!.subarray(0, piece()), offset, size);
     do {
       const chunk = await next;
       turn ^= 1;
       const end = chunk.offset + chunk.data.length;
-      if (end < size) next = readChunk(fh, bufs[turn]!, end, size);
-      const at = await patchChunk(ctx, job, chunk).catch(async (e: unknown) => {
-        await next.catch(() => undefined); // do not leave a read on a closing handle
-        throw e;
-      });
+      if (end < size) next = readChunk(fh, bufs[turn]!.subarray(0, piece()), end, size);
+      const at = await ctx.bandwidth
+        .take(chunk.data.length, ctx.signal)
+        .then(() => patchChunk(ctx, job, chunk))
+        .catch(async (e: unknown) => {
+          await next.catch(() => undefined); // do not leave a read on a closing handle
+          throw e;
+        });
       if (at !== end)
         throw new RelayError(`upload chunk: platform at ${at}, expected ${end}`, true);
       job = checkpoint(ctx, job, { offset: at, attempts: 0, error: null });

@@ -53,6 +53,8 @@ export interface AgentSettings {
   rateLimitPerMinute: number;
   /** Whether the agent starts with the desktop session. */
   autoStart: boolean;
+  /** File relay bandwidth cap in KiB/s for all transfers together (0 = none); applies live. */
+  relayMaxKiBps: number;
 }
 
 export const AGENT_SETTINGS: SettingSpecs<AgentSettings> = {
@@ -62,6 +64,7 @@ export const AGENT_SETTINGS: SettingSpecs<AgentSettings> = {
   auditSealIntervalMs: intSetting(300_000, 10_000, 86_400_000),
   rateLimitPerMinute: intSetting(1_200, 1, 60_000),
   autoStart: boolSetting(false),
+  relayMaxKiBps: intSetting(0, 0, 4_194_304),
 };
 
 export class SettingsStore<S extends object> {

@@ -377,6 +377,8 @@ export const enUS: Messages = {
   'settings.platformUrl': 'E-seal platform URL',
   'settings.rateLimit': 'Requests per origin',
   'settings.auditSeal': 'Audit sealing interval',
+  'settings.relayMax': 'File relay bandwidth cap',
+  'settings.relayMaxHint': 'all transfers together; 0 = no cap; applies at once',
   'settings.autoStart': 'Start at login',
   'settings.saved': 'Setting saved',
   'settings.vendors': 'PKCS#11 modules and vendor profiles',

@@ -366,6 +366,8 @@ export const zhCN = {
   'settings.rateLimit': '每个来源的请求上限',
   'settings.auditSeal': '审计封存间隔',
   'settings.autoStart': '开机自动启动',
+  'settings.relayMax': '文件中继带宽上限',
+  'settings.relayMaxHint': '所有传输合计；0 表示不限速；立即生效',
   'settings.saved': '设置已保存',
   'settings.vendors': 'PKCS#11 模块与厂商配置',
   'settings.vendorsHint':

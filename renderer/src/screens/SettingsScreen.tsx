@@ -145,6 +145,17 @@ export function SettingsScreen(): JSX.Element {
                 hint={t('settings.restartHint')}
               />
             </Descriptions.Item>
+            <Descriptions.Item label={t('settings.relayMax')}>
+              <NumberSetting
+                testId="set-relayMax"
+                value={settings.data.relayMaxKiBps}
+                min={0}
+                max={4_194_304}
+                unit="KiB/s"
+                onSave={(v) => save('relayMaxKiBps', v)}
+                hint={t('settings.relayMaxHint')}
+              />
+            </Descriptions.Item>
             <Descriptions.Item label={t('settings.autoStart')}>
               <Switch
                 data-testid="set-autoStart"
