@@ -516,6 +516,34 @@ describe('console: wired operator methods (serve --demo)', () => {
       const jobs = await c.ok<RelayJobView[]>('relay.list');
       assert.ok(jobs.some((j) => j.id === up.id && j.state === 'done'));
       assert.equal((await c.raw('GET', `/operator/download/${up.id}`)).status, 404);
+
+      // The UI saves through a one-time link (the browser streams it to disk): a ticket issued to
+      // the session, good once, for that job only; a link without a session has nothing else.
+      const ticket = async (id: number) =>
+        ((await c.raw('POST', `/operator/download/${id}/ticket`)).json.data as { url: string }).url;
+      const url = await ticket(down.id);
+      assert.match(url, new RegExp(`^/operator/download/${down.id}\\?ticket=[0-9a-f]{32}$`));
+      const viaLink = await getBytes(port, url, 'not-a-session');
+      assert.ok(viaLink.equals(content), 'the link serves the file');
+      const again = await consoleHttp(port, 'GET', url, {});
+      assert.equal(again.status, 401, 'a ticket is spent by its first use');
+      assert.match(again.json.message, /used or has expired/);
+      const other = (await ticket(down.id)).replace(`/download/${down.id}?`, `/download/${up.id}?`);
+      assert.equal((await consoleHttp(port, 'GET', other, {})).status, 401, 'bound to its job');
+      const forged = await consoleHttp(port, 'GET', `/operator/download/${down.id}?ticket=00`, {});
+      assert.equal(forged.status, 401);
+      // Issuing one needs the session and the console's own Origin, and a finished download.
+      const noSession = await consoleHttp(port, 'POST', `/operator/download/${down.id}/ticket`, {
+        headers: { origin: c.origin },
+      });
+      assert.equal(noSession.status, 401);
+      const foreignTicket = await c.raw('POST', `/operator/download/${down.id}/ticket`, {
+        headers: { origin: 'http://127.0.0.1:18790' },
+      });
+      assert.equal(foreignTicket.status, 403);
+      const notDone = await c.raw('POST', `/operator/download/${up.id}/ticket`);
+      assert.equal(notDone.status, 404);
+      assert.equal(notDone.json.code, '1001');
     } finally {
       events.close();
     }

@@ -464,7 +464,11 @@ describe('operator UI in Chromium over serve --demo --console', { skip }, () => 
     const saved = page.waitForEvent('download');
     await downRow.getByTestId('relay-save').click();
     const out = join(files, 'relay-back.bin');
-    await (await saved).saveAs(out);
+    // Through a one-time link the browser follows: streamed to disk under the platform's name.
+    const download = await saved;
+    assert.match(download.url(), /\/operator\/download\/\d+\?ticket=[0-9a-f]{32}$/);
+    assert.equal(download.suggestedFilename(), 'relay-payload.bin');
+    await download.saveAs(out);
     assert.ok(readFileSync(out).equals(buf), 'the file came back byte for byte');
   });
 

@@ -152,7 +152,8 @@ export async function createRelayHandler(
           await store.remove(upload.id);
           throw tusError(422, 'the file SM3 does not match Upload-Metadata sm3; upload discarded');
         }
-        await writeFile(store.doneFile(upload.id), digest);
+        // The digest, then the name the uploader gave (served back as Content-Disposition).
+        await writeFile(store.doneFile(upload.id), `${digest}\n${upload.metadata?.filename ?? ''}`);
         return {};
       },
       onResponseError: (_req, err) => {
@@ -192,9 +193,10 @@ export async function createRelayHandler(
     if (!/^[0-9A-Za-z_-]{1,128}$/.test(id)) return sendText(res, 404, 'no such file');
     const file = join(dir, id);
     let sm3: string;
+    let name: string;
     let size: number;
     try {
-      sm3 = (await readFile(`${file}.done`, 'utf8')).trim();
+      [sm3 = '', name = ''] = (await readFile(`${file}.done`, 'utf8')).split('\n');
       size = (await stat(file)).size;
     } catch {
       return sendText(res, 404, 'no such file');
@@ -211,6 +213,8 @@ export async function createRelayHandler(
       'X-File-SM3': sm3,
       'Content-Length': size === 0 ? 0 : end - start + 1,
     };
+    if (name)
+      headers['Content-Disposition'] = `attachment; filename*=UTF-8''${encodeURIComponent(name)}`;
     if (range) headers['Content-Range'] = `bytes ${start}-${end}/${size}`;
     res.writeHead(range ? 206 : 200, headers);
     if (req.method === 'HEAD' || size === 0) return void res.end();

@@ -9,6 +9,7 @@ import { RelayJobStore } from '../../main/core/relay/job-store';
 import { ProgressMeter } from '../../main/core/relay/progress';
 import {
   decodeMetadata,
+  dispositionFilename,
   encodeMetadata,
   fileIdOf,
   relayAuthHeaders,
@@ -80,5 +81,29 @@ describe('relay job store', () => {
     assert.deepEqual(jobs.pending(), []);
     assert.throws(() => jobs.update(job.id, { state: 'bogus' as never }), /CHECK/);
     db.close();
+  });
+});
+
+describe('download file names (Content-Disposition)', () => {
+  it('prefers filename*, falls back to filename, and is safe to offer as a save name', () => {
+    const star = `attachment; filename="x.pdf"; filename*=UTF-8''${encodeURIComponent('合同 2026.pdf')}`;
+    assert.equal(dispositionFilename(star), '合同 2026.pdf');
+    assert.equal(dispositionFilename('attachment; filename="report.bin"'), 'report.bin');
+    assert.equal(dispositionFilename('attachment; filename=plain.txt'), 'plain.txt');
+    assert.equal(dispositionFilename(undefined), undefined);
+    assert.equal(dispositionFilename('attachment'), undefined);
+    // No directories, no control characters, nothing empty or dot-only, at most 255 characters.
+    assert.equal(
+      dispositionFilename(`attachment; filename*=UTF-8''..%2F..%2Fetc%2Fpasswd`),
+      'passwd',
+    );
+    assert.equal(dispositionFilename('attachment; filename="C:\\Windows\\evil.dll"'), 'evil.dll');
+    assert.equal(dispositionFilename(`attachment; filename*=UTF-8''a%0Ab%00c`), 'abc');
+    assert.equal(dispositionFilename(`attachment; filename*=UTF-8''..`), undefined);
+    assert.equal(dispositionFilename(`attachment; filename*=UTF-8''%E0%A4%A`), undefined);
+    assert.equal(
+      [...dispositionFilename(`attachment; filename="${'章'.repeat(300)}"`)!].length,
+      255,
+    );
   });
 });

@@ -9,6 +9,7 @@
  * come from our own Origin with a JSON body (or, for staging, a raw body) within the size limits.
  * Requests are validated by validateRequest exactly as IPC payloads are; faults never leak text.
  */
+import { randomBytes } from 'node:crypto';
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
@@ -35,6 +36,8 @@ export const DEFAULT_CONSOLE_PORT = 18789;
 export const API_MAX_BYTES = 1024 * 1024;
 const SESSION_MAX_BYTES = 1024;
 const WS_MAX_FRAME = 1024;
+/** A download ticket's life: long enough for the browser to follow the link, no longer. */
+const TICKET_MS = 60_000;
 
 /** Where `npm run build:renderer` puts the UI, seen from dist/main/core/operator/. */
 export const DEFAULT_STATIC_DIR = join(__dirname, '..', '..', '..', 'renderer');
@@ -113,6 +116,12 @@ export function startConsoleServer(o: ConsoleServerOptions): Promise<ConsoleServ
   });
   const clients = new Set<WebSocket>();
   let port = 0;
+  /**
+   * One-time download tickets (POST /operator/download/<id>/ticket, with the session): a plain
+   * link can carry neither a header nor, by design, a cookie, and a link is what lets the browser
+   * stream a large file to disk instead of holding it in the page's memory.
+   */
+  const tickets = new Map<string, { jobId: number; until: number }>();
 
   const hosts = (): string[] => [`127.0.0.1:${port}`, `localhost:${port}`];
   const origins = (): string[] => hosts().map((h) => `http://${h}`);
@@ -260,16 +269,48 @@ export function startConsoleServer(o: ConsoleServerOptions): Promise<ConsoleServ
     }
   }
 
-  /** No Origin check beyond refusing a foreign one: a same-origin GET (fetch) sends none. */
-  function download(req: IncomingMessage, res: ServerResponse, id: string): void {
-    if (req.headers.origin !== undefined && !originOk(req)) return sendRefusal(res, FOREIGN_ORIGIN);
+  const finished = (id: string): { path: string; name: string } | undefined => {
     const jobId = Number(id);
     const hit = Number.isSafeInteger(jobId) && jobId > 0 ? o.downloadOf?.(jobId) : undefined;
-    if (!hit || !existsSync(hit.path))
-      return sendRefusal(
-        res,
-        refusal(404, ResultCode.BAD_PARAM, 'no finished download with this id'),
-      );
+    return hit && existsSync(hit.path) ? hit : undefined;
+  };
+  const NO_DOWNLOAD = refusal(404, ResultCode.BAD_PARAM, 'no finished download with this id');
+
+  /** POST /operator/download/<id>/ticket: a link for that file, good once within a minute. */
+  function issueTicket(req: IncomingMessage, res: ServerResponse, id: string): void {
+    const refused = actingRefusal(req);
+    if (refused) return sendRefusal(res, refused);
+    if (!finished(id)) return sendRefusal(res, NO_DOWNLOAD);
+    const now = Date.now();
+    for (const [k, t] of tickets) if (t.until <= now) tickets.delete(k);
+    if (tickets.size >= 64)
+      return sendRefusal(res, refusal(429, ResultCode.RATE_LIMITED, 'too many downloads at once'));
+    const ticket = randomBytes(16).toString('hex');
+    tickets.set(ticket, { jobId: Number(id), until: now + TICKET_MS });
+    sendJson(res, 200, {
+      code: ResultCode.OK,
+      message: 'ok',
+      data: { url: `/operator/download/${Number(id)}?ticket=${ticket}` },
+    });
+  }
+
+  /** Spends the request's ticket for job `id`; true when it was valid. */
+  const ticketOk = (url: URL, id: string): boolean => {
+    const ticket = url.searchParams.get('ticket') ?? '';
+    const t = tickets.get(ticket);
+    if (!t) return false;
+    tickets.delete(ticket); // once, whatever follows
+    return t.jobId === Number(id) && t.until > Date.now();
+  };
+
+  /**
+   * GET /operator/download/<id> with the session header (fetch) or a ticket (a link). No Origin
+   * check beyond refusing a foreign one: a same-origin GET sends none.
+   */
+  function download(req: IncomingMessage, res: ServerResponse, id: string): void {
+    if (req.headers.origin !== undefined && !originOk(req)) return sendRefusal(res, FOREIGN_ORIGIN);
+    const hit = finished(id);
+    if (!hit) return sendRefusal(res, NO_DOWNLOAD);
     const ascii = basename(hit.name).replace(/[^\x20-\x7e]|["\\]/g, '_');
     res.writeHead(200, {
       'Content-Type': 'application/octet-stream',
@@ -320,6 +361,15 @@ export function startConsoleServer(o: ConsoleServerOptions): Promise<ConsoleServ
         return sendRefusal(res, refusal(405, ResultCode.BAD_PARAM, 'POST only'));
       return openSession(req, res);
     }
+    const dl = /^\/operator\/download\/(\d{1,15})$/.exec(path);
+    if (dl && req.method === 'GET' && url.searchParams.has('ticket')) {
+      if (!ticketOk(url, dl[1]!))
+        return sendRefusal(
+          res,
+          refusal(401, ResultCode.APP_NOT_ALLOWED, 'this download link was used or has expired'),
+        );
+      return download(req, res, dl[1]!);
+    }
     if (!sessionOk(req)) return sendRefusal(res, NO_SESSION);
     if (path === '/operator/api') {
       if (req.method !== 'POST')
@@ -331,8 +381,9 @@ export function startConsoleServer(o: ConsoleServerOptions): Promise<ConsoleServ
         return sendRefusal(res, refusal(405, ResultCode.BAD_PARAM, 'PUT only'));
       return stage(req, res, url);
     }
-    const dl = /^\/operator\/download\/(\d{1,15})$/.exec(path);
     if (dl && req.method === 'GET') return download(req, res, dl[1]!);
+    const tk = /^\/operator\/download\/(\d{1,15})\/ticket$/.exec(path);
+    if (tk && req.method === 'POST') return issueTicket(req, res, tk[1]!);
     sendRefusal(res, refusal(404, ResultCode.BAD_PARAM, 'no such endpoint'));
   }
 

@@ -5,7 +5,7 @@ import type { FileHandle } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { RelayError, relayRequest, statusError, textOf } from './http';
 import type { RelayJob } from './job-store';
-import { RELAY_PATH } from './protocol';
+import { RELAY_PATH, dispositionFilename } from './protocol';
 import { TransferStopped, authHeaders, checkpoint, hashFile } from './transfer';
 import type { TransferContext } from './transfer';
 
@@ -120,7 +120,8 @@ async function getRange(ctx: TransferContext, job: RelayJob, offset: number, wan
     res.destroy();
     throw new RelayError('download: the platform sent no X-File-SM3 or a wrong range', false);
   }
-  return { res, sm3, total: totalOf(res) };
+  const name = dispositionFilename(res.headers['content-disposition']);
+  return { res, sm3, total: totalOf(res), name };
 }
 
 /** Runs (or resumes) a download job until the verified file is under its final name. */
@@ -147,7 +148,7 @@ export async function runDownload(ctx: TransferContext, start: RelayJob): Promis
     do {
       // Under a bandwidth cap ranges shrink (half a second's worth) so progress stays live.
       const want = ctx.bandwidth.pieceBytes(ctx.chunkBytes);
-      const { res, sm3, total } = await getRange(ctx, job, offset, want);
+      const { res, sm3, total, name } = await getRange(ctx, job, offset, want);
       try {
         if (job.sm3 !== sm3 || job.size !== total) {
           if (offset > 0) {
@@ -156,7 +157,8 @@ export async function runDownload(ctx: TransferContext, start: RelayJob): Promis
             job = checkpoint(ctx, job, { sm3: null, size: null, offset: 0 });
             throw new RelayError('download: the file changed on the platform; restarting', true);
           }
-          job = checkpoint(ctx, job, { sm3, size: total });
+          // The uploader's file name, when the platform tells it: what the operator saves as.
+          job = checkpoint(ctx, job, { sm3, size: total, filename: job.filename ?? name ?? null });
         }
         // Hashing on this thread overlaps the previous batch's write in the thread pool.
         const writer = new BatchWriter(fh, offset, part, batchBytes(ctx.chunkBytes));

@@ -76,3 +76,27 @@ export function fileIdOf(location: string): string | undefined {
   const id = decodeURIComponent(path.slice(RELAY_PATH.length));
   return /^[0-9A-Za-z_-]{1,128}$/.test(id) ? id : undefined;
 }
+
+/**
+ * The file name in a download's Content-Disposition (RFC 6266: `filename*` first), made safe to
+ * show and to offer as a save name: no directories, no control characters, at most 255
+ * characters. Undefined when the platform sent none (the contract does not require it).
+ */
+export function dispositionFilename(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  let name: string | undefined;
+  const star = /filename\*\s*=\s*UTF-8''([^;]+)/i.exec(header)?.[1];
+  if (star) {
+    try {
+      name = decodeURIComponent(star.trim());
+    } catch {
+      name = undefined;
+    }
+  }
+  name ??=
+    /filename\s*=\s*"([^"]*)"/i.exec(header)?.[1] ?? /filename\s*=\s*([^;\s]+)/i.exec(header)?.[1];
+  if (name === undefined) return undefined;
+  const clean = (name.split(/[\\/]/).pop() ?? '').replace(/[\u0000-\u001f\u007f]/g, '').trim();
+  if (clean === '' || clean === '.' || clean === '..') return undefined;
+  return [...clean].slice(0, 255).join('');
+}

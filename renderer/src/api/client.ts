@@ -4,7 +4,7 @@
  * console stages dropped files and fetches finished downloads.
  */
 import { createLoopbackClient } from './loopback';
-import type { DownloadedFile, LoopbackOptions } from './loopback';
+import type { DownloadLink, LoopbackOptions } from './loopback';
 import type { ConnectionState, OperatorApiClient, StagedFile } from './types';
 
 declare global {
@@ -21,7 +21,7 @@ export interface UiClient {
   /** Only in Electron: where a dropped file is on this machine ('' when it has no path). */
   pathOf?: (file: File) => string;
   /** Only in the console: a finished relay download's file (GET /operator/download/<jobId>). */
-  download?: (jobId: number) => Promise<DownloadedFile>;
+  download?: (jobId: number) => Promise<DownloadLink>;
   onConnection(listener: (s: ConnectionState) => void): () => void;
   connection(): ConnectionState;
 }

@@ -1,7 +1,8 @@
 /**
  * The headless console's transport (docs/DESKTOP.md "Headless console"): POST /operator/api for
  * calls, a WebSocket on /operator/events for pushes (reconnects on its own), PUT /operator/stage for
- * files dropped in the browser, GET /operator/download/<jobId> for finished downloads. Each carries
+ * files dropped in the browser, a one-time link per finished download (POST
+ * /operator/download/<jobId>/ticket, then the browser follows it and streams the file to disk). Each carries
  * the session id explicitly (`Authorization: Bearer`; the WebSocket, which cannot set headers, offers
  * it as the subprotocol `bearer.<id>`): there is no cookie, and none of ours is sent (`omit`).
  * An HTTP 401 means the session is gone (agent restarted, idle 12 h): onUnauthorized, and the
@@ -25,15 +26,14 @@ export interface LoopbackOptions {
   base?: Location;
 }
 
-/** A finished download as the browser got it (saved by util/download saveBlob). */
-export interface DownloadedFile {
-  name: string;
-  blob: Blob;
+/** A finished download's one-time link (a minute, single use): following it saves the file. */
+export interface DownloadLink {
+  url: string;
 }
 
 export interface LoopbackClient extends OperatorApiClient {
   stage(file: File, onProgress?: (sent: number, total: number) => void): Promise<StagedFile>;
-  download(jobId: number): Promise<DownloadedFile>;
+  download(jobId: number): Promise<DownloadLink>;
   onConnection(listener: (s: ConnectionState) => void): () => void;
   connection(): ConnectionState;
 }
@@ -46,20 +46,6 @@ const transportError = (message: string): OperatorReply<never> => ({
 
 const transportFailure = (message: string, code = '5000'): Error =>
   Object.assign(new Error(message), { code });
-
-/** The file name of a Content-Disposition header (RFC 6266: filename* first). */
-export function dispositionName(header: string | null, fallback: string): string {
-  if (!header) return fallback;
-  const star = /filename\*=UTF-8''([^;]+)/i.exec(header)?.[1];
-  if (star) {
-    try {
-      return decodeURIComponent(star.trim());
-    } catch {
-      /* a bad escape: the plain name below */
-    }
-  }
-  return /filename="([^"]*)"/i.exec(header)?.[1] ?? fallback;
-}
 
 export function createLoopbackClient(o: LoopbackOptions): LoopbackClient {
   const base = o.base ?? window.location;
@@ -187,11 +173,14 @@ export function createLoopbackClient(o: LoopbackOptions): LoopbackClient {
       xhr.send(file);
     });
 
-  // fetch with the header, then a blob saved by the page: a plain link could only carry a cookie.
-  const download = async (jobId: number): Promise<DownloadedFile> => {
+  // A link, not fetch + blob: the browser streams the file to disk whatever its size. A link
+  // carries no header (and we have no cookie), so the page first trades its session for a
+  // one-time ticket in the link.
+  const download = async (jobId: number): Promise<DownloadLink> => {
     let res: Response;
     try {
-      res = await fetch(`/operator/download/${jobId}`, {
+      res = await fetch(`/operator/download/${jobId}/ticket`, {
+        method: 'POST',
         headers: { authorization: bearer },
         credentials: 'omit',
         cache: 'no-store',
@@ -200,18 +189,15 @@ export function createLoopbackClient(o: LoopbackOptions): LoopbackClient {
       throw transportFailure('the agent cannot be reached');
     }
     if (res.status === 401) unauthorized();
-    if (!res.ok) {
-      let env: OperatorReply<unknown> | undefined;
-      try {
-        env = (await res.json()) as OperatorReply<unknown>;
-      } catch {
-        env = undefined;
-      }
-      if (env && env.code !== '0') throw transportFailure(env.message, env.code);
-      throw transportFailure(`the agent answered HTTP ${res.status}`);
+    let env: OperatorReply<DownloadLink> | undefined;
+    try {
+      env = (await res.json()) as OperatorReply<DownloadLink>;
+    } catch {
+      env = undefined;
     }
-    const name = dispositionName(res.headers.get('content-disposition'), `download-${jobId}`);
-    return { name, blob: await res.blob() };
+    if (!env) throw transportFailure(`the agent answered HTTP ${res.status}`);
+    if (env.code !== '0') throw transportFailure(env.message, env.code);
+    return env.data;
   };
 
   return {

@@ -11,7 +11,7 @@ import { ConfirmButton } from '../components/Confirm';
 import { ErrorAlert } from '../components/ErrorAlert';
 import { useT } from '../i18n';
 import type { MessageKey } from '../i18n';
-import { saveBlob } from '../util/download';
+import { saveLink } from '../util/download';
 import { bytes, duration, rate } from '../util/format';
 import { rowTid } from '../util/tid';
 
@@ -69,8 +69,7 @@ export function RelayScreen(): JSX.Element {
     if (!client.download) return;
     setError(undefined);
     try {
-      const f = await client.download(jobId);
-      saveBlob(f.name, f.blob);
+      saveLink((await client.download(jobId)).url);
     } catch (e) {
       setError(e);
     }

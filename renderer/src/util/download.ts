@@ -3,9 +3,22 @@ export function saveText(filename: string, content: string, mime = 'text/plain')
   saveBlob(filename, new Blob([content], { type: `${mime};charset=utf-8` }));
 }
 
-/** Saves bytes the page holds (e.g. a console download fetched with its bearer) as a file. */
+/** Saves bytes the page holds (audit exports, CSRs) as a file. */
 export function saveBlob(filename: string, blob: Blob): void {
   const url = URL.createObjectURL(blob);
+  follow(url, filename);
+  window.setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+/**
+ * Saves what a same-origin link serves as an attachment (the console's one-time download links):
+ * the browser streams it to disk under the server's file name, the page holds none of it.
+ */
+export function saveLink(url: string): void {
+  follow(url, '');
+}
+
+function follow(url: string, filename: string): void {
   const a = document.createElement('a');
   a.href = url;
   a.download = filename;
@@ -13,7 +26,6 @@ export function saveBlob(filename: string, blob: Blob): void {
   document.body.appendChild(a);
   a.click();
   a.remove();
-  window.setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
 /** Reads a chosen file as text (PEM input). */
