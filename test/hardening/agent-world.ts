@@ -167,6 +167,8 @@ export function rawHttp(
 export interface WsClient {
   /** Sends one text frame and resolves with the next answer (events skipped); undefined on timeout or close. */
   ask(text: string, ms?: number): Promise<unknown>;
+  /** Whether the connection is still open. */
+  open(): boolean;
   close(): void;
 }
 
@@ -203,6 +205,7 @@ export async function wsClient(port: number, origin: string): Promise<WsClient> 
         };
         ws.send(text);
       }),
+    open: () => ws.readyState === ws.OPEN,
     close: () => ws.close(),
   };
 }

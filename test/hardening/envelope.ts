@@ -6,9 +6,9 @@ export const CONTRACT_CODES = Object.keys(httpStatusOf) as ResultCode[];
 
 /**
  * HTTP statuses the bridge may answer for 1001 besides 400 (docs/JSAPI.md): no such interface,
- * wrong method, body too large, wrong content type.
+ * wrong method, request timed out, body too large, wrong content type, headers too large.
  */
-const EXTRA_1001_STATUSES = [404, 405, 413, 415];
+const EXTRA_1001_STATUSES = [404, 405, 408, 413, 415, 431];
 
 /** Text that must never reach a caller (seed 000 §7.2 g): stacks, paths, module names. */
 const LEAK =

@@ -2,8 +2,8 @@ import fc from 'fast-check';
 import { http } from '../helpers/agent-harness';
 import { freshSignId } from '../helpers/agent-harness';
 import { signRequest } from '../../main/core/platform/canonical';
-import { APP_ID, FOREIGN, ORIGINS, SM2_ID, stillAnswers, wsClient } from './agent-world';
-import type { HardenedAgent } from './agent-world';
+import { APP_ID, FOREIGN, ORIGINS, SM2_ID, rawHttp, stillAnswers, wsClient } from './agent-world';
+import type { HardenedAgent, WsClient } from './agent-world';
 import { checkHttpEnvelope, checkWsAnswer } from './envelope';
 
 export type FuzzTarget = 'status' | 'ukey/info' | 'ukey/sign' | 'ws';
@@ -173,20 +173,23 @@ export interface Variant {
   realSignId: boolean;
 }
 
+/** The Origin a case comes from: mostly registered ones, else foreign, absent (null) or "null". */
+const originArb: fc.Arbitrary<string | null> = fc.constantFrom(
+  ORIGINS[0]!,
+  ORIGINS[1]!,
+  ORIGINS[2]!,
+  ORIGINS[0]!,
+  FOREIGN,
+  null,
+  'null',
+);
+
 const variant = (fields: fc.Arbitrary<Record<string, unknown>>): fc.Arbitrary<Variant> =>
   fc.record({
     fields,
     signing: fc.constantFrom('signed', 'signed', 'signed', 'signed', 'none', 'garbage'),
     garbage: anyValue,
-    origin: fc.constantFrom(
-      ORIGINS[0]!,
-      ORIGINS[1]!,
-      ORIGINS[2]!,
-      ORIGINS[0]!,
-      FOREIGN,
-      null,
-      'null',
-    ),
+    origin: originArb,
     realSignId: fc.oneof(
       { weight: 1, arbitrary: fc.constant(true) },
       { weight: 4, arbitrary: fc.constant(false) },
@@ -228,7 +231,18 @@ async function build(
 const echoes = (message: string, request: string): boolean =>
   ['/work', '/tmp', 'node_modules'].some((p) => message.includes(p) && request.includes(p));
 
-/** Runs `cases` property cases against one target; collects failures instead of stopping. */
+/** A WebSocket upgrade from `origin` (none when null), read raw: the refusal is an envelope. */
+const upgradeFrom = (port: number, origin: string | null): ReturnType<typeof rawHttp> =>
+  rawHttp(
+    port,
+    `GET /api/v1/ws HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n${origin === null ? '' : `Origin: ${origin}\r\n`}Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`,
+    { timeoutMs: 5_000 },
+  );
+
+/**
+ * Runs `cases` property cases against one target. A case that breaks the contract fails the
+ * property, which fast-check then shrinks: the report names the smallest failing input found.
+ */
 export async function fuzzTarget(
   h: HardenedAgent,
   target: FuzzTarget,
@@ -241,9 +255,10 @@ export async function fuzzTarget(
   const note = (c: string | undefined): void => {
     if (c) codes[c] = (codes[c] ?? 0) + 1;
   };
+  /** What the case being run broke; a non-empty list fails the property. */
+  let problems: string[] = [];
   const fail = (what: string, input: unknown): void => {
-    if (failures.length < 20)
-      failures.push(`${what} — input ${JSON.stringify(input)?.slice(0, 300)}`);
+    problems.push(`${what} — input ${JSON.stringify(input)?.slice(0, 300)}`);
   };
 
   const httpCase = async (
@@ -259,19 +274,22 @@ export async function fuzzTarget(
     if (!c.ok && !echoes(r.text, body.toString())) fail(`${path}: ${c.problem}`, body.toString());
   };
 
-  let ws: Awaited<ReturnType<typeof wsClient>> | undefined;
-  if (target === 'ws') ws = await wsClient(h.port, ORIGINS[0]!);
-
   const run = async (
     arb: fc.Arbitrary<unknown>,
     body: (x: never) => Promise<void>,
   ): Promise<void> => {
-    await fc.assert(
+    const details = await fc.check(
       fc.asyncProperty(arb, async (x) => {
+        problems = [];
         await body(x as never);
-        return true;
+        if (problems.length) throw new Error(problems.join('\n'));
       }),
-      { numRuns: cases, seed, endOnFailure: true },
+      { numRuns: cases, seed },
+    );
+    if (!details.failed) return;
+    const why = details.errorInstance instanceof Error ? details.errorInstance.message : 'failed';
+    failures.push(
+      `${why.slice(0, 1_000)} — shrunk input ${fc.stringify(details.counterexample?.[0]).slice(0, 500)} (seed ${seed}, path ${details.counterexamplePath}, ${details.numShrinks} shrinks)`,
     );
   };
 
@@ -318,7 +336,22 @@ export async function fuzzTarget(
       },
     );
   } else {
-    const c = ws!;
+    // One connection per registered origin, opened when a case first comes from it.
+    const clients = new Map<string, WsClient>();
+    const clientFor = async (origin: string): Promise<WsClient> => {
+      let c = clients.get(origin);
+      if (!c || !c.open()) {
+        c = await wsClient(h.port, origin);
+        clients.set(origin, c);
+      }
+      return c;
+    };
+    // The connection comes from the case's origin: the variant's for built frames, a generated one
+    // for raw frames.
+    const raw = (
+      text: fc.Arbitrary<string>,
+    ): fc.Arbitrary<{ raw: string; origin: string | null }> =>
+      fc.record({ raw: text, origin: originArb });
     await run(
       fc.oneof(
         {
@@ -331,20 +364,35 @@ export async function fuzzTarget(
             anyParams: anyValue,
           }),
         },
-        { weight: 2, arbitrary: fc.jsonValue().map((j) => ({ raw: JSON.stringify(j) ?? 'null' })) },
-        {
-          weight: 1,
-          arbitrary: fc.string({ unit: 'binary', maxLength: 100 }).map((s) => ({ raw: s })),
-        },
+        { weight: 2, arbitrary: raw(fc.jsonValue().map((j) => JSON.stringify(j) ?? 'null')) },
+        { weight: 1, arbitrary: raw(fc.string({ unit: 'binary', maxLength: 100 })) },
       ),
       async (x: {
         raw?: string;
+        origin?: string | null;
         id?: unknown;
         method?: unknown;
         v?: Variant;
         paramsKind?: string;
         anyParams?: unknown;
       }) => {
+        const origin = x.v ? x.v.origin : (x.origin ?? null);
+        if (origin === null || !ORIGINS.includes(origin)) {
+          // Cross-origin WebSocket hijacking: the upgrade itself is refused, 403 / 1005.
+          const r = await upgradeFrom(h.port, origin);
+          const chk = checkHttpEnvelope(r.status, r.body);
+          note(chk.code);
+          if (!chk.ok) return fail(`ws upgrade from ${origin}: ${chk.problem}`, r.head);
+          if (chk.code !== '1005' || r.status !== 403)
+            fail(`ws upgrade from ${origin}: HTTP ${r.status} / ${chk.code}, not 403 / 1005`, x);
+          return;
+        }
+        let c: WsClient;
+        try {
+          c = await clientFor(origin);
+        } catch (e) {
+          return fail(`ws: the upgrade from registered ${origin} failed: ${String(e)}`, x);
+        }
         let text: string;
         let id: unknown = null;
         if (x.raw !== undefined) text = x.raw;
@@ -369,7 +417,7 @@ export async function fuzzTarget(
           );
       },
     );
-    c.close();
+    for (const c of clients.values()) c.close();
   }
   if (!(await stillAnswers(h.port))) failures.push(`${target}: the agent stopped answering`);
   return { target, cases, failures, codes, ms: Date.now() - t0 };

@@ -13,6 +13,7 @@ import type { TokenService } from '../token/token-service';
 import type { CallerRegistry, JsapiService } from './jsapi-service';
 import type { Body } from './fields';
 import { RateLimiter } from './rate-limit';
+import { answerClientError, rawEnvelope } from './raw-answer';
 
 export interface BridgeOptions {
   service: JsapiService;
@@ -57,10 +58,18 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
   let port = o.port;
   let tlsPort = -1;
 
-  // The Host must name the very port the request came in on (DNS rebinding).
-  const hostAllowed = (host: string | undefined, localPort: number | undefined): boolean =>
-    (localPort === port || localPort === tlsPort) &&
-    (host === `127.0.0.1:${localPort}` || host === `localhost:${localPort}`);
+  // The Host must name the very port the request came in on (DNS rebinding), on exactly one Host
+  // line: Node keeps the first of several, a proxy might use another.
+  const hostAllowed = (req: IncomingMessage): boolean => {
+    const localPort = req.socket.localPort;
+    const host = req.headers.host;
+    const lines = req.rawHeaders.filter((v, i) => i % 2 === 0 && v.toLowerCase() === 'host');
+    return (
+      lines.length === 1 &&
+      (localPort === port || localPort === tlsPort) &&
+      (host === `127.0.0.1:${localPort}` || host === `localhost:${localPort}`)
+    );
+  };
 
   const corsHeaders = (origin: string | undefined): Record<string, string> =>
     origin && origin !== 'null' && o.apps.isKnownOrigin(origin)
@@ -147,11 +156,16 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
     requestTimeout: 15_000,
     connectionsCheckingInterval: 1_000,
     keepAliveTimeout: 5_000,
+    // A missing Host is answered by the Host check below (403 / 1005), not by Node's bare 400.
+    requireHostHeader: false,
   };
+  /** The last answer made on each socket: a client error may only be answered between answers. */
+  const answers = new WeakMap<Duplex, ServerResponse>();
   const onRequest = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const origin = req.headers.origin;
+    answers.set(req.socket, res);
     try {
-      if (!hostAllowed(req.headers.host, req.socket.localPort)) {
+      if (!hostAllowed(req)) {
         // A rebinding page reaches us under its own host name: refuse before anything else.
         return send(
           res,
@@ -210,6 +224,8 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
         );
       }
       const body = parseJson(await readBody(req));
+      // The request timed out while its body arrived and was answered 408 already (clientError).
+      if (req.socket.writableEnded) return;
       const data = await o.service.call(method, body, { origin, transport: 'http' });
       send(res, origin, { code: ResultCode.OK, message: 'ok', data });
     } catch (e) {
@@ -250,6 +266,13 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
   }
 
   for (const srv of servers) srv.setTimeout(10_000, (socket) => socket.destroy());
+  // Requests Node's parser refuses and clients cut off by headersTimeout / requestTimeout get the
+  // contract envelope too (1001 with 400, 408, 413 or 431), never Node's bare answer or error text.
+  for (const srv of servers) {
+    srv.on('clientError', (err: Error & { code?: string }, socket: Duplex) =>
+      answerClientError(err, socket, answers.get(socket)),
+    );
+  }
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: o.maxFrameBytes ?? 256 * 1024 });
   const sockets = new Set<WebSocket>();
@@ -257,14 +280,14 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const origin = req.headers.origin;
     const path = (req.url ?? '').split('?')[0];
-    const refuse = (status: number, text: string): void => {
-      socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    const refuse = (status: number, code: ResultCode, message: string): void => {
+      socket.end(rawEnvelope(status, { code, message, data: null }));
     };
-    if (!hostAllowed(req.headers.host, req.socket.localPort)) return refuse(403, 'Forbidden');
-    if (path !== JSAPI_PATHS.ws) return refuse(404, 'Not Found');
+    if (!hostAllowed(req)) return refuse(403, ResultCode.APP_NOT_ALLOWED, 'Host not allowed');
+    if (path !== JSAPI_PATHS.ws) return refuse(404, ResultCode.BAD_PARAM, 'no such interface');
     // Cross-origin WebSocket hijacking: only origins some app registered may even connect.
     if (!origin || origin === 'null' || !o.apps.isKnownOrigin(origin))
-      return refuse(403, 'Forbidden');
+      return refuse(403, ResultCode.APP_NOT_ALLOWED, 'origin not allowed');
     // A WebSocket legitimately idles while waiting for events: the HTTP idle timeout does not apply.
     (socket as Duplex & { setTimeout?: (ms: number) => void }).setTimeout?.(0);
     wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, origin));
