@@ -29,12 +29,33 @@ export function buildSdk(): void {
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-/** Why browser tests must skip, or false when Chromium is there (scripts/setup.sh installs it). */
+/** CI=true (or any value but '', 'false', '0'), as CI services set it. */
+function inCi(): boolean {
+  const v = process.env.CI?.trim().toLowerCase();
+  return v !== undefined && v !== '' && v !== 'false' && v !== '0';
+}
+
+function noChromium(): string {
+  const where = `no Chromium at ${CHROMIUM_PATH}`;
+  return inCi()
+    ? `Chromium is required in CI: run scripts/setup.sh (${where})`
+    : `${where} (run scripts/setup.sh)`;
+}
+
+/**
+ * Why browser tests must skip (`{ skip: chromiumMissing() }`), or false when they can run. Locally
+ * a missing Chromium skips them with the reason; in CI it throws, so the test file fails at once,
+ * before it starts any agent or server, instead of passing with its browser tests skipped.
+ */
 export function chromiumMissing(): string | false {
-  return existsSync(CHROMIUM_PATH) ? false : `no Chromium at ${CHROMIUM_PATH}`;
+  if (existsSync(CHROMIUM_PATH)) return false;
+  if (inCi()) throw new Error(noChromium());
+  return noChromium();
 }
 
 export function launchChromium(): Promise<Browser> {
+  // For callers that did not ask chromiumMissing() first: the same clear message, not playwright's.
+  if (!existsSync(CHROMIUM_PATH)) return Promise.reject(new Error(noChromium()));
   return chromium.launch({
     executablePath: CHROMIUM_PATH,
     args: [
