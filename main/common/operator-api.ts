@@ -55,6 +55,21 @@ export type KeyGenAlgorithmName = 'sm2' | 'rsa2048' | 'ec-p256';
  * 'passphrase' is the agent's key store passphrase (the desktop unlocking its platform identity at
  * start): no key, so ukeyId and tokenLabel are ''.
  */
+/**
+ * What a PIN is asked for, so the UI can say it in the operator's language (`reason` is the same
+ * in English, for terminals and logs). Absent for rarer prompts: the UI shows `reason`.
+ */
+export type PinPurpose =
+  | { action: 'sign'; origin: string; seal: string }
+  | { action: 'approve'; origin: string }
+  | { action: 'keys' }
+  | { action: 'generate'; label: string }
+  | { action: 'import-cert' }
+  | { action: 'delete'; label: string }
+  | { action: 'change-pin'; step: 'old' | 'new' }
+  | { action: 'unblock-pin'; step: 'so' | 'new' }
+  | { action: 'init-token'; step: 'so' | 'new' };
+
 export interface PinPromptView {
   requestId: string;
   ukeyId: string;
@@ -62,8 +77,10 @@ export interface PinPromptView {
   kind: 'user' | 'so' | 'new-user' | 'new-so' | 'passphrase';
   /** Tries left before the key locks, when the key tells. */
   triesLeft?: number;
-  /** What the PIN is for, in words the signer understands. */
+  /** What the PIN is for, in words the signer understands (English). */
   reason: string;
+  /** The same, structured, for the UI's own language. */
+  purpose?: PinPurpose;
   /** The previous PIN given for this key was wrong. */
   previousAttemptFailed?: boolean;
   /** When the prompt is cancelled if unanswered (ms). */

@@ -2,6 +2,8 @@
  * How the core asks a person for something. The core never opens a window or reads stdin: the
  * desktop shell (tray prompt), the headless console and the tests each implement this.
  */
+import type { PinPurpose } from '../common/operator-api';
+
 export type PinKind = 'user' | 'so' | 'new-user' | 'new-so';
 
 export interface PinRequest {
@@ -10,6 +12,8 @@ export interface PinRequest {
   kind: PinKind;
   /** What the PIN is for, in words the signer understands. */
   reason: string;
+  /** The same, structured, for a UI in another language. */
+  purpose?: PinPurpose;
   /** Tries left before the key locks, when the key tells. */
   triesLeft?: number;
   /** Set when the previous attempt failed (the core never retries by itself). */

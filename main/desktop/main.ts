@@ -140,13 +140,20 @@ export async function startDesktop(
 
   const Notification = e.Notification.isSupported() ? e.Notification : undefined;
   let approvalWindow: BrowserWindowLike | undefined;
-  /** A small always-on-top window on one renderer route; `onClosed` when it goes away. */
-  const dialog = (route: string, title: string, height: number, onClosed: () => void) => {
+  /**
+   * A small always-on-top window on one renderer route (`#/approval/<id>`, `#/pin/<id>`: that one
+   * dialog, nothing else — renderer/src/util/route.ts); `onClosed` when it goes away.
+   */
+  const dialog = (
+    route: string,
+    title: string,
+    size: { width: number; height: number },
+    onClosed: () => void,
+  ) => {
     const win = factory.create({
       url: `${APP_ORIGIN}/index.html#${route}`,
       title,
-      width: 520,
-      height,
+      ...size,
       alwaysOnTop: true,
       resizable: false,
     });
@@ -169,7 +176,8 @@ export async function startDesktop(
         const win = dialog(
           `/approval/${encodeURIComponent(view.requestId)}`,
           '签名请求 / Signature request',
-          680,
+          // The approval dialog is 680 px wide with the seal image, details, PIN and batch.
+          { width: 720, height: 780 },
           () => {
             if (approvalWindow === win) approvalWindow = undefined;
             onClosed();
@@ -183,7 +191,7 @@ export async function startDesktop(
           dialog(
             `/pin/${encodeURIComponent(view.requestId)}`,
             view.kind === 'passphrase' ? '密钥库口令 / Key store passphrase' : 'UKey PIN',
-            420,
+            { width: 560, height: 440 },
             onClosed,
           ),
         ),

@@ -6,6 +6,7 @@
 import {
   App as AntApp,
   Badge,
+  Result,
   ConfigProvider,
   Layout,
   Menu,
@@ -31,6 +32,8 @@ import { RelayScreen } from './screens/RelayScreen';
 import { RequestsScreen } from './screens/RequestsScreen';
 import { SealsScreen } from './screens/SealsScreen';
 import { SettingsScreen } from './screens/SettingsScreen';
+import { dialogRoute } from './util/route';
+import type { DialogRoute } from './util/route';
 
 export type ScreenId =
   'keys' | 'seals' | 'requests' | 'apps' | 'relay' | 'documents' | 'cloud' | 'audit' | 'settings';
@@ -72,19 +75,55 @@ function useScreen(): [ScreenId, (s: ScreenId) => void] {
 
 export function AppShell(): JSX.Element {
   const { lang } = useI18n();
+  // Read once: a dialog window stays on its one request.
+  const [route] = useState(() => dialogRoute(window.location.hash));
   return (
     <ConfigProvider
       locale={lang === 'zh-CN' ? zhCNLocale : enUSLocale}
       theme={{ token: { colorPrimary: '#b7282e' } }}
     >
       <AntApp>
-        <ApprovalsProvider>
-          <Frame />
-          <PinPrompt />
-        </ApprovalsProvider>
+        {route ? (
+          <DialogWindow route={route} />
+        ) : (
+          <ApprovalsProvider>
+            <Frame />
+            <PinPrompt />
+          </ApprovalsProvider>
+        )}
       </AntApp>
     </ConfigProvider>
   );
+}
+
+/**
+ * The desktop's approval or PIN window: that one dialog, no navigation. The agent closes the
+ * window once the request is settled; until then closing it declines (or cancels the PIN).
+ */
+function DialogWindow(props: { route: DialogRoute }): JSX.Element {
+  const { t } = useI18n();
+  const settled = (
+    <div data-testid="dialog-settled">
+      <Result status="info" title={t('dialog.settled')} subTitle={t('dialog.settledHint')} />
+    </div>
+  );
+  return (
+    <div data-testid={`dialog-window-${props.route.kind}`} style={{ minHeight: '100vh' }}>
+      {props.route.kind === 'approval' ? (
+        <ApprovalsProvider only={props.route.requestId}>
+          <SettledWhenGone requestId={props.route.requestId}>{settled}</SettledWhenGone>
+        </ApprovalsProvider>
+      ) : (
+        <PinPrompt only={props.route.requestId} idle={settled} />
+      )}
+    </div>
+  );
+}
+
+/** Shown under the approval window's dialog once its request is no longer pending. */
+function SettledWhenGone(props: { requestId: string; children: JSX.Element }): JSX.Element | null {
+  const { pending, loaded } = useApprovals();
+  return loaded && !pending.some((p) => p.requestId === props.requestId) ? props.children : null;
 }
 
 function Frame(): JSX.Element {

@@ -151,6 +151,8 @@ describe('operator UI in Chromium over serve --demo --console', { skip }, () => 
    * Waits for `done` to show, answering the agent's PIN prompts on the way (as the signer would:
    * the user PIN, or the SO PIN when that is what the prompt asks).
    */
+  /** What each PIN prompt answered by untilShown said it was for. */
+  const purposesSeen: string[] = [];
   async function untilShown(done: Locator, ms = 30_000): Promise<number> {
     const end = Date.now() + ms;
     let prompts = 0;
@@ -160,7 +162,11 @@ describe('operator UI in Chromium over serve --demo --console', { skip }, () => 
       if (await prompt.isVisible()) {
         const kind = await prompt.getAttribute('data-kind');
         const id = await prompt.getAttribute('data-request-id');
+        purposesSeen.push(await page.getByTestId('pin-purpose').innerText());
         await page.getByTestId('pin-input').fill(kind === 'so' ? DEMO_SO_PIN : DEMO_PIN);
+        // A new PIN is typed twice.
+        if (kind === 'new-user' || kind === 'new-so')
+          await page.getByTestId('pin-confirm').fill(DEMO_PIN);
         await page.getByTestId('pin-ok').click();
         // The next prompt (e.g. the new PIN after the old one) may take its place at once.
         const answered = page.locator(`[data-testid=pin-modal][data-request-id="${id}"]`);
@@ -301,10 +307,40 @@ describe('operator UI in Chromium over serve --demo --console', { skip }, () => 
     assert.equal(await err.getAttribute('data-code'), '1001');
     await page.getByTestId('import-cancel').click();
 
-    // Change PIN: the agent asks the current and the new PIN through its PIN prompt.
+    // Change PIN: the agent asks the current and the new PIN through its PIN prompt, which says
+    // what for in Chinese; the new PIN is typed twice and must match.
     await card.getByTestId('change-pin').click();
-    const prompts = await untilShown(page.getByText(/PIN 已修改|PIN changed/));
-    assert.ok(prompts >= 2, `the PIN prompt asked ${prompts} time(s)`);
+    const prompt = page.getByTestId('pin-modal');
+    await prompt.waitFor();
+    assert.equal(await prompt.getAttribute('data-kind'), 'user');
+    assert.equal(await page.getByTestId('pin-purpose').innerText(), '修改 PIN：当前 PIN');
+    await page.getByTestId('pin-input').fill(DEMO_PIN);
+    await page.getByTestId('pin-ok').click();
+    await page.locator('[data-testid=pin-modal][data-kind=new-user]').waitFor();
+    assert.equal(await page.getByTestId('pin-purpose').innerText(), '修改 PIN：新的 PIN');
+    await page.getByTestId('pin-input').fill(DEMO_PIN);
+    await page.getByTestId('pin-confirm').fill('1234567');
+    await page.getByTestId('pin-mismatch').waitFor();
+    assert.equal(await page.getByTestId('pin-ok').isDisabled(), true, 'a mismatch cannot be sent');
+    await page.getByTestId('pin-confirm').fill(DEMO_PIN);
+    assert.equal(await page.getByTestId('pin-ok').isDisabled(), false);
+    await page.getByTestId('pin-ok').click();
+    await page.getByText(/PIN 已修改|PIN changed/).waitFor({ timeout: 15_000 });
+
+    // Unblock: the SO PIN, then the new user PIN (twice), each prompt saying so in Chinese.
+    const before = purposesSeen.length;
+    await card.getByTestId('unblock-pin').click();
+    await page.getByTestId('confirm-ok').click();
+    const prompts = await untilShown(page.getByText(/用户 PIN 已重新设置|User PIN set again/));
+    assert.equal(prompts, 2);
+    assert.deepEqual(purposesSeen.slice(before), [
+      '解锁用户 PIN：管理员 PIN',
+      '解锁用户 PIN：新的用户 PIN',
+    ]);
+    // Key generation and the CSR asked in Chinese too (no English reason in a zh-CN screen).
+    assert.ok(
+      purposesSeen.every((p) => !/[a-z]{4,}/.test(p.replace(/[\x20-\x7e]*ui-[a-z0-9]+/g, ''))),
+    );
   });
 
   it('approves a request from another origin after a wrong PIN (tries left shown), and declines one', async () => {
@@ -416,6 +452,74 @@ describe('operator UI in Chromium over serve --demo --console', { skip }, () => 
     const revoked = page.locator(`[data-testid=policy-row][data-id="${policyId}"]`);
     await revoked.getByText(/已撤销|Revoked/).waitFor();
     await page.getByTestId('policies-inactive').click();
+  });
+
+  it("the desktop's approval and PIN windows (#/approval/<id>, #/pin/<id>) show that one dialog, fitting the window", async () => {
+    const home = new URL(served.consoleUrl).origin;
+    /** The renderer as the desktop loads it into a dialog window of that size. */
+    const openWindow = async (hash: string, width: number, height: number): Promise<void> => {
+      await page.setViewportSize({ width, height });
+      await page.goto(`${home}/index.html${hash}`);
+      await page.reload(); // a hash-only goto keeps the document; the window loads it fresh
+    };
+    try {
+      const signed = demoSign('合同 W：审批窗口');
+      const modal = page.getByTestId('approval-modal');
+      await modal.waitFor({ timeout: 15_000 });
+      const id = (await modal.getAttribute('data-request-id'))!;
+
+      // Desktop: 720 × 780 (main/desktop/main.ts).
+      await openWindow(`#/approval/${encodeURIComponent(id)}`, 720, 780);
+      await page.getByTestId('dialog-window-approval').waitFor();
+      await page.locator(`[data-testid=approval-modal][data-request-id="${id}"]`).waitFor();
+      assert.equal(await page.getByTestId('nav').count(), 0, 'no navigation in a dialog window');
+      assert.equal(await page.getByTestId('approval-later').count(), 0, 'closing it declines');
+      assert.equal(await page.getByTestId('approval-origin').innerText(), DEMO_ORIGIN);
+      for (const b of ['approval-approve', 'approval-decline', 'approval-pin']) {
+        const box = (await page.getByTestId(b).boundingBox())!;
+        assert.ok(box.x >= 0 && box.x + box.width <= 720, `${b} fits the window's width`);
+        assert.ok(box.y + box.height <= 780, `${b} fits the window's height`);
+      }
+      await shot('approval-window', 'zh-CN');
+      // Approved with the PIN typed in the window (checked by a fresh login).
+      await page.getByTestId('approval-pin').fill(served.demo.pin || DEMO_PIN);
+      await page.getByTestId('approval-approve').click();
+      await page.getByTestId('dialog-settled').waitFor({ timeout: 15_000 });
+      const r = await signed;
+      assert.equal(r.code, '0', r.message);
+
+      // The PIN window: changing a key's PIN asks the current PIN, then the new one (twice), each
+      // prompt answered in its own window as the desktop opens them.
+      await openWindow('#keys', 1280, 800);
+      await keyCard(WORK_UKEY).getByTestId('change-pin').click();
+      for (const step of ['user', 'new-user']) {
+        const prompt = page.locator(`[data-testid=pin-modal][data-kind=${step}]`);
+        await prompt.waitFor({ timeout: 15_000 });
+        const pinId = (await prompt.getAttribute('data-request-id'))!;
+        await openWindow(`#/pin/${encodeURIComponent(pinId)}`, 560, 440);
+        await page.getByTestId('dialog-window-pin').waitFor();
+        await page.locator(`[data-testid=pin-modal][data-request-id="${pinId}"]`).waitFor();
+        assert.equal(await page.getByTestId('nav').count(), 0);
+        await page.getByTestId('pin-input').fill(DEMO_PIN);
+        if (step === 'new-user') {
+          await page.getByTestId('pin-confirm').fill(DEMO_PIN);
+          await shot('pin-window', 'zh-CN');
+        }
+        const ok = (await page.getByTestId('pin-ok').boundingBox())!;
+        assert.ok(ok.x + ok.width <= 560 && ok.y + ok.height <= 440, 'the PIN dialog fits');
+        await page.getByTestId('pin-ok').click();
+        await page.getByTestId('dialog-settled').waitFor({ timeout: 15_000 });
+        if (step === 'user') await openWindow('#keys', 1280, 800);
+      }
+
+      // A window for a request that is no longer waiting says so instead of an empty page.
+      await openWindow(`#/approval/${encodeURIComponent(id)}`, 720, 780);
+      await page.getByTestId('dialog-settled').waitFor();
+      assert.equal(await page.getByTestId('approval-modal').count(), 0);
+    } finally {
+      await openWindow('#keys', 1280, 800);
+      await page.getByTestId('key-card').first().waitFor();
+    }
   });
 
   it('uploads a dropped file and downloads it by file id, with progress', async () => {

@@ -285,6 +285,7 @@ export class JsapiService {
     }
 
     const reason = `sign for ${origin} with seal ${seal.sealName}`;
+    const purpose = { action: 'sign', origin, seal: seal.sealName } as const;
     const keyRef = { certSerial: cert.info.serialNumberHex };
     if (format === 'P1') {
       const r = await this.d.tokens.sign({
@@ -293,6 +294,7 @@ export class JsapiService {
         message: docHash,
         hash,
         reason,
+        purpose,
       });
       return r.signature.toString('base64');
     }
@@ -300,8 +302,16 @@ export class JsapiService {
       keyAlgorithm: alg === 'sm2' ? 'sm2' : 'rsa',
       spki: cert.info.spki,
       sign: async (message, h) =>
-        (await this.d.tokens.sign({ ukeyId: key.ukeyId, key: keyRef, message, hash: h, reason }))
-          .signature,
+        (
+          await this.d.tokens.sign({
+            ukeyId: key.ukeyId,
+            key: keyRef,
+            message,
+            hash: h,
+            reason,
+            purpose,
+          })
+        ).signature,
     };
     const p7 = await buildDetachedSignedData({
       messageDigest: docHash,

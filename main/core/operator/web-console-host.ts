@@ -145,7 +145,10 @@ export class WebConsoleHost extends EventEmitter<HostEvents> implements AgentHos
     await this.tokens.logout(view.ukeyId);
     this.checking.set(view.ukeyId, pin);
     try {
-      await this.tokens.keys(view.ukeyId, `approve the signature request from ${view.origin}`);
+      await this.tokens.keys(view.ukeyId, `approve the signature request from ${view.origin}`, {
+        action: 'approve',
+        origin: view.origin,
+      });
     } finally {
       this.checking.delete(view.ukeyId);
     }
@@ -165,6 +168,7 @@ export class WebConsoleHost extends EventEmitter<HostEvents> implements AgentHos
       tokenLabel: req.tokenLabel,
       kind: req.kind,
       reason: req.reason,
+      ...(req.purpose ? { purpose: req.purpose } : {}),
       ...(req.triesLeft !== undefined ? { triesLeft: req.triesLeft } : {}),
       ...(req.previousAttemptFailed ? { previousAttemptFailed: true } : {}),
     });

@@ -5,6 +5,7 @@ import { AsnConvert } from '@peculiar/asn1-schema';
 import { Certificate } from '@peculiar/asn1-x509';
 import { AgentError, badParam } from '../../common/errors';
 import { ResultCode } from '../../common/codes';
+import type { PinPurpose } from '../../common/operator-api';
 import { sm2E, normaliseSignatureToDer, rawToDer } from '../crypto/sm2';
 import { parseCertificate } from '../pki/certificate';
 import type { CertificateInfo } from '../pki/certificate';
@@ -96,6 +97,8 @@ export interface SignRequest {
   hash: HashName;
   /** Shown to the signer when the PIN is asked. */
   reason: string;
+  /** The same, structured (the UI words it in its language). */
+  purpose?: PinPurpose;
 }
 
 export interface SignResult {
@@ -401,15 +404,15 @@ export class TokenService extends EventEmitter<TokenEvents> {
     st: TokenState,
     kind: PinKind,
     reason: string,
-    failed = false,
+    purpose?: PinPurpose,
   ): Promise<string> {
     const pin = await this.host.askPin({
       ukeyId: st.ukeyId,
       tokenLabel: st.info.label,
       kind,
       reason,
+      ...(purpose ? { purpose } : {}),
       triesLeft: kind === 'user' ? this.triesLeft(st) : undefined,
-      previousAttemptFailed: failed || undefined,
     });
     if (pin == null) throw new AgentError(ResultCode.DECLINED, 'PIN entry was cancelled');
     return pin;
@@ -468,7 +471,12 @@ export class TokenService extends EventEmitter<TokenEvents> {
   }
 
   /** Logs the user in if needed; a wrong PIN is reported, never retried here. */
-  private async ensureLogin(st: TokenState, s: Handle, reason: string): Promise<void> {
+  private async ensureLogin(
+    st: TokenState,
+    s: Handle,
+    reason: string,
+    purpose?: PinPurpose,
+  ): Promise<void> {
     if (st.loggedIn) {
       try {
         const state = st.module.api.C_GetSessionInfo(s).state;
@@ -488,7 +496,7 @@ export class TokenService extends EventEmitter<TokenEvents> {
         },
       );
     }
-    const pin = await this.askPin(st, 'user', reason);
+    const pin = await this.askPin(st, 'user', reason, purpose);
     try {
       st.module.api.C_Login(s, p11.CKU_USER, pin);
     } catch (e) {
@@ -583,9 +591,13 @@ export class TokenService extends EventEmitter<TokenEvents> {
   }
 
   /** Key pairs on the token (needs the PIN: private objects are hidden until login). */
-  async keys(ukeyId: string, reason = 'list the keys on the UKey'): Promise<TokenKey[]> {
+  async keys(
+    ukeyId: string,
+    reason = 'list the keys on the UKey',
+    purpose: PinPurpose = { action: 'keys' },
+  ): Promise<TokenKey[]> {
     return this.onToken(ukeyId, async (st, s) => {
-      await this.ensureLogin(st, s, reason);
+      await this.ensureLogin(st, s, reason, purpose);
       return this.find(st, s, [{ type: p11.CKA_CLASS, value: p11.CKO_PRIVATE_KEY }]).map((h) =>
         this.describeKey(st, s, h),
       );
@@ -693,7 +705,7 @@ export class TokenService extends EventEmitter<TokenEvents> {
   /** Signs with a key on the token, after the PIN if the key is not logged in. */
   async sign(req: SignRequest): Promise<SignResult> {
     return this.onToken(req.ukeyId, async (st, s) => {
-      await this.ensureLogin(st, s, req.reason);
+      await this.ensureLogin(st, s, req.reason, req.purpose);
       const key = this.resolveKey(st, s, req.key);
       let signature: Buffer;
       if (key.algorithm === 'sm2') signature = await this.signSm2(st, s, key, req);
@@ -839,7 +851,10 @@ export class TokenService extends EventEmitter<TokenEvents> {
     if (!label || Buffer.byteLength(label) > 64)
       throw badParam('a key label of 1 to 64 bytes is required');
     return this.onToken(ukeyId, async (st, s) => {
-      await this.ensureLogin(st, s, `generate a ${alg.toUpperCase()} key "${label}"`);
+      await this.ensureLogin(st, s, `generate a ${alg.toUpperCase()} key "${label}"`, {
+        action: 'generate',
+        label,
+      });
       if (this.find(st, s, [{ type: p11.CKA_LABEL, value: label }]).length) {
         throw badParam(`UKey ${ukeyId} already holds an object labelled "${label}"`);
       }
@@ -919,7 +934,7 @@ export class TokenService extends EventEmitter<TokenEvents> {
       throw badParam('the certificate is not a DER or PEM X.509 certificate');
     }
     return this.onToken(ukeyId, async (st, s) => {
-      await this.ensureLogin(st, s, 'import a certificate');
+      await this.ensureLogin(st, s, 'import a certificate', { action: 'import-cert' });
       const template: p11.Template = [{ type: p11.CKA_CLASS, value: p11.CKO_PRIVATE_KEY }];
       if (keyLabel) template.push({ type: p11.CKA_LABEL, value: keyLabel });
       const match = this.find(st, s, template)
@@ -959,7 +974,7 @@ export class TokenService extends EventEmitter<TokenEvents> {
   async deleteObjects(ukeyId: string, label: string): Promise<number> {
     if (!label) throw badParam('--label is required');
     return this.onToken(ukeyId, async (st, s) => {
-      await this.ensureLogin(st, s, `delete "${label}" from the UKey`);
+      await this.ensureLogin(st, s, `delete "${label}" from the UKey`, { action: 'delete', label });
       const found = this.find(st, s, [{ type: p11.CKA_LABEL, value: label }]);
       if (!found.length) throw badParam(`UKey ${ukeyId} holds no object labelled "${label}"`);
       for (const h of found) {
@@ -977,8 +992,14 @@ export class TokenService extends EventEmitter<TokenEvents> {
   /** The user changes their own PIN (old and new PIN from the host). */
   async changePin(ukeyId: string): Promise<void> {
     return this.onToken(ukeyId, async (st, s) => {
-      const oldPin = await this.askPin(st, 'user', 'change the UKey PIN: current PIN');
-      const newPin = await this.askPin(st, 'new-user', 'change the UKey PIN: new PIN');
+      const oldPin = await this.askPin(st, 'user', 'change the UKey PIN: current PIN', {
+        action: 'change-pin',
+        step: 'old',
+      });
+      const newPin = await this.askPin(st, 'new-user', 'change the UKey PIN: new PIN', {
+        action: 'change-pin',
+        step: 'new',
+      });
       try {
         st.module.api.C_SetPIN(s, oldPin, newPin);
       } catch (e) {
@@ -990,8 +1011,14 @@ export class TokenService extends EventEmitter<TokenEvents> {
   /** The SO sets a new user PIN: unblocks a locked PIN and keeps the keys. */
   async initUserPin(ukeyId: string, reason = 'unblock the user PIN'): Promise<void> {
     return this.onToken(ukeyId, async (st, s) => {
-      const soPin = await this.askPin(st, 'so', `${reason}: SO PIN`);
-      const newPin = await this.askPin(st, 'new-user', `${reason}: new user PIN`);
+      const soPin = await this.askPin(st, 'so', `${reason}: SO PIN`, {
+        action: 'unblock-pin',
+        step: 'so',
+      });
+      const newPin = await this.askPin(st, 'new-user', `${reason}: new user PIN`, {
+        action: 'unblock-pin',
+        step: 'new',
+      });
       this.logoutNow(st);
       const api = st.module.api;
       try {
@@ -1021,8 +1048,14 @@ export class TokenService extends EventEmitter<TokenEvents> {
     return this.onToken(
       ukeyId,
       async (st) => {
-        const soPin = await this.askPin(st, 'so', `initialise UKey ${ukeyId}: SO PIN`);
-        const userPin = await this.askPin(st, 'new-user', `initialise UKey ${ukeyId}: user PIN`);
+        const soPin = await this.askPin(st, 'so', `initialise UKey ${ukeyId}: SO PIN`, {
+          action: 'init-token',
+          step: 'so',
+        });
+        const userPin = await this.askPin(st, 'new-user', `initialise UKey ${ukeyId}: user PIN`, {
+          action: 'init-token',
+          step: 'new',
+        });
         const api = st.module.api;
         if (st.session) {
           try {

@@ -35,17 +35,24 @@ import { ErrorAlert } from './ErrorAlert';
 
 interface ApprovalsState {
   pending: PendingApprovalView[];
+  /** The first pending list arrived (until then an empty list means nothing). */
+  loaded: boolean;
   show(requestId: string): void;
 }
 
-const Ctx = createContext<ApprovalsState>({ pending: [], show: () => undefined });
+const Ctx = createContext<ApprovalsState>({ pending: [], loaded: false, show: () => undefined });
 export const useApprovals = (): ApprovalsState => useContext(Ctx);
 
 const TTL_CHOICES = [60_000, 5 * 60_000, 15 * 60_000, 3_600_000, 4 * 3_600_000, 8 * 3_600_000];
 
-export function ApprovalsProvider(props: { children: ReactNode }): JSX.Element {
+/**
+ * `only`: the desktop's approval window for one request — just that dialog, no "later" (closing
+ * the window declines, and the agent closes it once the request is settled).
+ */
+export function ApprovalsProvider(props: { children: ReactNode; only?: string }): JSX.Element {
   const call = useCall();
   const [pending, setPending] = useState<PendingApprovalView[]>([]);
+  const [loaded, setLoaded] = useState(false);
   const [shown, setShown] = useState<string | null>(null);
   const [dismissed, setDismissed] = useState<ReadonlySet<string>>(new Set());
 
@@ -57,14 +64,16 @@ export function ApprovalsProvider(props: { children: ReactNode }): JSX.Element {
   }, []);
   useEffect(() => {
     call('approvals.pending', {}).then(
-      (list) =>
+      (list) => {
         setPending((p) => [
           ...p,
           ...list.filter(
             (v) => !settled.current.has(v.requestId) && !p.some((x) => x.requestId === v.requestId),
           ),
-        ]),
-      () => undefined, // the Requests screen shows the error
+        ]);
+        setLoaded(true);
+      },
+      () => setLoaded(true), // the Requests screen shows the error
     );
   }, [call]);
   useEvent('approval.requested', (v) =>
@@ -74,7 +83,10 @@ export function ApprovalsProvider(props: { children: ReactNode }): JSX.Element {
 
   // The shown request, else the oldest one the operator has not set aside.
   const current =
-    pending.find((p) => p.requestId === shown) ?? pending.find((p) => !dismissed.has(p.requestId));
+    props.only !== undefined
+      ? pending.find((p) => p.requestId === props.only)
+      : (pending.find((p) => p.requestId === shown) ??
+        pending.find((p) => !dismissed.has(p.requestId)));
   const show = useCallback((id: string) => {
     setShown(id);
     setDismissed((d) => {
@@ -83,7 +95,7 @@ export function ApprovalsProvider(props: { children: ReactNode }): JSX.Element {
       return n;
     });
   }, []);
-  const value = useMemo(() => ({ pending, show }), [pending, show]);
+  const value = useMemo(() => ({ pending, loaded, show }), [pending, loaded, show]);
 
   return (
     <Ctx.Provider value={value}>
@@ -92,11 +104,15 @@ export function ApprovalsProvider(props: { children: ReactNode }): JSX.Element {
         <ApprovalModal
           key={current.requestId}
           req={current}
-          queued={pending.length}
-          onLater={() => {
-            setShown(null);
-            setDismissed((d) => new Set(d).add(current.requestId));
-          }}
+          queued={props.only !== undefined ? 1 : pending.length}
+          onLater={
+            props.only !== undefined
+              ? undefined
+              : () => {
+                  setShown(null);
+                  setDismissed((d) => new Set(d).add(current.requestId));
+                }
+          }
           onDone={() => {
             setShown(null);
             settle(current.requestId);
@@ -110,7 +126,8 @@ export function ApprovalsProvider(props: { children: ReactNode }): JSX.Element {
 function ApprovalModal(props: {
   req: PendingApprovalView;
   queued: number;
-  onLater(): void;
+  /** Absent in the desktop's one-request window. */
+  onLater?: () => void;
   onDone(): void;
 }): JSX.Element {
   const t = useT();
@@ -144,15 +161,21 @@ function ApprovalModal(props: {
   return (
     <Modal
       open
-      width={680}
-      style={{ top: 16 }}
+      width="min(680px, calc(100vw - 16px))"
+      style={{ top: 8 }}
       maskClosable={false}
+      closable={props.onLater !== undefined}
+      keyboard={props.onLater !== undefined}
       title={t('approval.title')}
       onCancel={props.onLater}
       footer={[
-        <Button key="later" data-testid="approval-later" onClick={props.onLater}>
-          {t('approval.later')}
-        </Button>,
+        ...(props.onLater
+          ? [
+              <Button key="later" data-testid="approval-later" onClick={props.onLater}>
+                {t('approval.later')}
+              </Button>,
+            ]
+          : []),
         <Button
           key="decline"
           danger
