@@ -27,7 +27,7 @@ import {
   useState,
 } from 'react';
 import type { ReactNode } from 'react';
-import { useCall, useEvent } from '../api/context';
+import { useCall, useConnection, useEvent } from '../api/context';
 import type { PendingApprovalView } from '../../../main/common/operator-api';
 import { useT } from '../i18n';
 import { dateTime } from '../util/format';
@@ -62,7 +62,11 @@ export function ApprovalsProvider(props: { children: ReactNode; only?: string })
     settled.current.add(requestId);
     setPending((p) => p.filter((x) => x.requestId !== requestId));
   }, []);
+  // Loaded at start and again whenever the event channel comes back: a request pushed while it
+  // was down would otherwise stay unseen until it timed out.
+  const connection = useConnection();
   useEffect(() => {
+    if (connection !== 'open') return;
     call('approvals.pending', {}).then(
       (list) => {
         setPending((p) => [
@@ -75,7 +79,7 @@ export function ApprovalsProvider(props: { children: ReactNode; only?: string })
       },
       () => setLoaded(true), // the Requests screen shows the error
     );
-  }, [call]);
+  }, [call, connection]);
   useEvent('approval.requested', (v) =>
     setPending((p) => (p.some((x) => x.requestId === v.requestId) ? p : [...p, v])),
   );

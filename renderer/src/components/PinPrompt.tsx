@@ -6,7 +6,7 @@
 import { Alert, Button, Input, Modal, Typography } from 'antd';
 import { useEffect, useRef, useState } from 'react';
 import type { ReactNode } from 'react';
-import { useCall, useEvent } from '../api/context';
+import { useCall, useConnection, useEvent } from '../api/context';
 import type { PinPromptView, PinPurpose } from '../../../main/common/operator-api';
 import { useT } from '../i18n';
 import type { MessageKey } from '../i18n';
@@ -35,8 +35,11 @@ export function PinPrompt(props: { only?: string; idle?: ReactNode } = {}): JSX.
     settled.current.add(requestId);
     setQueue((q) => q.filter((x) => x.requestId !== requestId));
   };
+  const connection = useConnection();
   useEffect(() => {
-    // Prompts asked before this page loaded (a reload while the agent waits).
+    // Prompts asked before this page loaded (a reload while the agent waits), and again when the
+    // event channel comes back (a prompt pushed while it was down).
+    if (connection !== 'open') return;
     call('pins.pending', {}).then(
       (list) => {
         setQueue((q) => [
@@ -49,7 +52,7 @@ export function PinPrompt(props: { only?: string; idle?: ReactNode } = {}): JSX.
       },
       () => setLoaded(true),
     );
-  }, [call]);
+  }, [call, connection]);
   useEvent('pin.requested', (p) =>
     setQueue((q) => [...q.filter((x) => x.requestId !== p.requestId), p]),
   );

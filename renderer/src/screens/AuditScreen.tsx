@@ -25,7 +25,9 @@ import type {
   AuditVerifyView,
 } from '../../../main/common/operator-api';
 import { ErrorAlert } from '../components/ErrorAlert';
+import { ResultCode } from '../../../main/common/codes';
 import { useT } from '../i18n';
+import type { MessageKey } from '../i18n';
 import { saveText } from '../util/download';
 import { dateTime } from '../util/format';
 import { useSubmit } from '../util/submit';
@@ -97,7 +99,7 @@ export function AuditScreen(): JSX.Element {
             value={source}
             onChange={setSource}
             options={[
-              { value: 'jsapi', label: 'JSAPI' },
+              { value: 'jsapi', label: t('audit.source.jsapi') },
               { value: 'operator', label: t('audit.source.operator') },
             ]}
           />
@@ -205,7 +207,12 @@ export function AuditScreen(): JSX.Element {
             width: 170,
             render: (v: number) => dateTime(v),
           },
-          { title: t('audit.source'), dataIndex: 'source', width: 90 },
+          {
+            title: t('audit.source'),
+            dataIndex: 'source',
+            width: 90,
+            render: (s: string) => sourceLabel(t, s),
+          },
           { title: t('audit.interface'), dataIndex: 'interface', ellipsis: true },
           {
             title: t('approval.app'),
@@ -223,7 +230,12 @@ export function AuditScreen(): JSX.Element {
             title: t('audit.result'),
             dataIndex: 'resultCode',
             width: 80,
-            render: (c: string) => <Tag color={c === '0' ? 'green' : 'red'}>{c}</Tag>,
+            // The code with its meaning (hover) so a row reads without the contract at hand.
+            render: (c: string) => (
+              <Tag color={c === '0' ? 'green' : 'red'} title={codeWords(t, c)}>
+                {c === '0' ? t('audit.ok') : c}
+              </Tag>
+            ),
           },
           { title: t('audit.message'), dataIndex: 'message', ellipsis: true },
           {
@@ -249,4 +261,19 @@ export function AuditScreen(): JSX.Element {
       </Typography.Paragraph>
     </div>
   );
+}
+
+const SOURCES = ['jsapi', 'operator', 'platform', 'relay', 'system'] as const;
+
+/** The audit source in the UI's language (an unknown one as stored). */
+function sourceLabel(t: ReturnType<typeof useT>, s: string): string {
+  return (SOURCES as readonly string[]).includes(s)
+    ? t(`audit.source.${s as (typeof SOURCES)[number]}`)
+    : s;
+}
+
+/** What a contract code means, in the UI's language. */
+function codeWords(t: ReturnType<typeof useT>, c: string): string {
+  if (c === '0') return t('audit.ok');
+  return (Object.values(ResultCode) as string[]).includes(c) ? t(`err.${c}` as MessageKey) : c;
 }

@@ -34,6 +34,13 @@ import { rowTid } from '../util/tid';
 
 const SEAL_TYPES = ['01', '02', '03', '04', '05', '06', '07', '08'] as const;
 type SealTypeFilter = '0' | (typeof SEAL_TYPES)[number];
+
+/** Seed 004's seal type code with its name (the code stays visible: operators quote it). */
+function typeName(t: ReturnType<typeof useT>, code: string): string {
+  return (SEAL_TYPES as readonly string[]).includes(code)
+    ? `${code} ${t(`seals.type.${code as (typeof SEAL_TYPES)[number]}`)}`
+    : code;
+}
 const ORG_KEY = 'ukey-agent.orgCode';
 
 export function SealsScreen(): JSX.Element {
@@ -88,7 +95,7 @@ export function SealsScreen(): JSX.Element {
             onChange={setSealType}
             options={[
               { value: '0', label: t('seals.allTypes') },
-              ...SEAL_TYPES.map((v) => ({ value: v, label: `${t('seals.type')} ${v}` })),
+              ...SEAL_TYPES.map((v) => ({ value: v, label: typeName(t, v) })),
             ]}
           />
           <Button
@@ -143,7 +150,12 @@ export function SealsScreen(): JSX.Element {
               </Space>
             ),
           },
-          { title: t('seals.type'), dataIndex: 'sealType', width: 70 },
+          {
+            title: t('seals.type'),
+            dataIndex: 'sealType',
+            width: 150,
+            render: (v: string) => typeName(t, v),
+          },
           {
             // The query answers enabled seals only; its state is the download state (1 new, 2 fetched).
             title: t('seals.state'),
@@ -259,12 +271,25 @@ export function SealsScreen(): JSX.Element {
         pageSize={5}
         columns={[
           { title: '#', dataIndex: 'id', width: 60 },
-          { title: t('seals.outboxKind'), dataIndex: 'kind' },
+          {
+            title: t('seals.outboxKind'),
+            dataIndex: 'kind',
+            render: (k: string) =>
+              k === 'seal.filing' || k === 'seal.state' ? t(`seals.outboxKind.${k}`) : k,
+          },
           {
             title: t('seals.state'),
             dataIndex: 'state',
             render: (s: string) => (
-              <Tag color={s === 'delivered' ? 'green' : s === 'failed' ? 'red' : 'gold'}>{s}</Tag>
+              <Tag
+                color={s === 'delivered' ? 'green' : s === 'failed' ? 'red' : 'gold'}
+                data-testid="outbox-state"
+                data-state={s}
+              >
+                {s === 'pending' || s === 'delivered' || s === 'failed'
+                  ? t(`seals.outboxState.${s}`)
+                  : s}
+              </Tag>
             ),
           },
           { title: t('seals.outboxAttempts'), dataIndex: 'attempts', width: 80 },
@@ -361,8 +386,8 @@ function FilingDialog(props: {
         </Form.Item>
         <Form.Item name="sealType" label={t('seals.type')} rules={[{ required: true }]}>
           <Select
-            style={{ width: 120 }}
-            options={SEAL_TYPES.map((v) => ({ value: v, label: v }))}
+            style={{ width: 260 }}
+            options={SEAL_TYPES.map((v) => ({ value: v, label: typeName(t, v) }))}
           />
         </Form.Item>
         <Form.Item
