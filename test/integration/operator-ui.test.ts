@@ -359,6 +359,10 @@ describe('operator UI in Chromium over serve --demo --console', { skip }, () => 
     assert.ok(tries >= 1, 'the tries left are shown');
     assert.match(await err.getByTestId('tries-left').innerText(), new RegExp(`${tries}`));
     await shot('approval-wrong-pin', 'zh-CN');
+    // Each wrong PIN costs exactly one try: the agent never retries a PIN by itself.
+    await page.getByTestId('approval-pin').fill('000001');
+    await page.getByTestId('approval-approve').click();
+    await page.locator(`[data-testid=tries-left][data-tries="${tries - 1}"]`).waitFor();
     await page.getByTestId('approval-pin').fill(served.demo.pin || DEMO_PIN);
     await page.getByTestId('approval-approve').click();
     await modal.waitFor({ state: 'detached' });
@@ -647,6 +651,47 @@ describe('operator UI in Chromium over serve --demo --console', { skip }, () => 
     assert.ok((await page.getByTestId('docs-steps').locator('.ant-steps-item').count()) >= 2);
     // An unknown CA: the platform does not trust the chain, so the verdict is negative.
     assert.equal(await result.getAttribute('data-verdict'), 'invalid');
+    assert.ok((await page.getByTestId('docs-steps').locator('.ant-steps-item-error').count()) >= 1);
+
+    // A PDF sealed through the agent by the demo web app (approved here): the platform trusts
+    // it, and the screen says so with every step passed.
+    const web = await startDemoWeb({
+      dataDir: data,
+      port: 18790,
+      agentPort: Number(new URL(served.jsapi).port),
+    });
+    const site = await browser.newContext({ acceptDownloads: true });
+    try {
+      const other = await site.newPage();
+      await other.goto(web.url);
+      await other.locator(`input[name="seal"][value="${served.demo.seals[SIGN_UKEY]}"]`).check();
+      await other.locator('#agent-status[data-state="ok"]').waitFor();
+      await other.locator('#sign:not([disabled])').click();
+      const modal = page.getByTestId('approval-modal');
+      await modal.waitFor({ timeout: 15_000 });
+      await page.getByTestId('approval-pin').fill(served.demo.pin || DEMO_PIN);
+      await page.getByTestId('approval-approve').click();
+      await other.locator('#verdict[data-verified="true"]').waitFor({ timeout: 30_000 });
+      const [download] = await Promise.all([
+        other.waitForEvent('download'),
+        other.locator('#download').click(),
+      ]);
+      const sealed = join(files, 'sealed.pdf');
+      await download.saveAs(sealed);
+      await page.getByTestId('docs-dropzone').locator('input[type=file]').setInputFiles(sealed);
+      await page
+        .locator('[data-testid=docs-result][data-verdict=valid]')
+        .waitFor({ timeout: 30_000 });
+      const steps = page.getByTestId('docs-steps').locator('.ant-steps-item');
+      assert.ok((await steps.count()) >= 4);
+      assert.equal(
+        await page.getByTestId('docs-steps').locator('.ant-steps-item-error').count(),
+        0,
+      );
+    } finally {
+      await site.close();
+      await web.close();
+    }
   });
 
   it('files a cloud seal, then signs with it after the holder confirms on the H5 page', async () => {
