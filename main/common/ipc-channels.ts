@@ -145,6 +145,12 @@ const appId = str(64);
 const sealCode = str(64);
 const origin = str(512);
 const requestId = str(128);
+/** A pairing request id (32 hex digits). */
+const hexId32: Validator<string> = (v, path) => {
+  if (typeof v !== 'string' || !/^[0-9a-f]{32}$/.test(v))
+    throw badParam(`${path} is not a pairing id`);
+  return v;
+};
 const localPath = str(4096);
 /** The staging area's ids: 32 hex characters. */
 const stagedId: Validator<string> = (v, path) => {
@@ -237,6 +243,11 @@ const VALIDATORS: Validators = {
     replace: optional(bool),
   }),
   'apps.revoke': obj({ appId }),
+  'apps.pairings': none,
+  'apps.pairingDecide': obj({
+    pairingId: hexId32,
+    decision: oneOf('approved', 'declined'),
+  }),
 
   'relay.list': none,
   'relay.upload': variant<OperatorRequest<'relay.upload'>>(
@@ -301,6 +312,8 @@ const EVENTS: { [E in OperatorEvent]: true } = {
   'pin.requested': true,
   'pin.resolved': true,
   'approval.recorded': true,
+  'pairing.requested': true,
+  'pairing.resolved': true,
 };
 export const OPERATOR_EVENTS = Object.freeze(Object.keys(EVENTS) as OperatorEvent[]);
 

@@ -10,6 +10,8 @@ export const JSAPI_PATHS = {
   info: '/api/v1/ukey/info',
   sign: '/api/v1/ukey/sign',
   status: '/api/v1/status',
+  /** Extension (docs/JSAPI.md "Pairing"): a web app asks the operator to trust its origin. */
+  pair: '/api/v1/pair',
   ws: '/api/v1/ws',
 } as const;
 
@@ -32,6 +34,29 @@ export interface UKeyInfoRequest {
 export interface UKeyInfo {
   UKeyId: string;
   certData: string;
+}
+
+/**
+ * Extension (docs/JSAPI.md "Pairing"): a page asks the operator to trust its origin for the app.
+ * Signed like any request (CONTRACT §1) — by the app's server, with the key it offers.
+ */
+export interface PairRequest {
+  version: string;
+  appId: string;
+  appName?: string;
+  /** The app's request-signing key: base64 DER SubjectPublicKeyInfo (SM2, or RSA ≥ 2048). */
+  publicKey: string;
+  time: string;
+  nonce: number;
+  sign: string;
+}
+
+/** The answer once the operator trusted the page's origin for the app. */
+export interface PairResult {
+  appId: string;
+  /** The origin trusted: the page's, as its browser sent it. */
+  origin: string;
+  paired: true;
 }
 
 /** Table 19 (+ UKeyId to pick one of several keys). */

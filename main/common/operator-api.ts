@@ -221,6 +221,30 @@ export interface TrustedAppView {
   revokedAt?: number;
 }
 
+/**
+ * A web app asking to be trusted (POST /api/v1/pair): the origin exactly as the browser sent it,
+ * the app id and name it claims, and its request-signing key (proved by a signature with it).
+ */
+export interface PairingView {
+  pairingId: string;
+  /** The Origin header of the request, as the browser sent it. */
+  origin: string;
+  appId: string;
+  appName?: string;
+  keyAlgorithm: 'sm2' | 'rsa';
+  /** SHA-256 of the key's SubjectPublicKeyInfo, hex in groups of 4: read it out to the app's owner. */
+  fingerprint: string;
+  /** 'new': an app the agent does not know; 'add-origin': a trusted app, same key, new origin. */
+  effect: 'new' | 'add-origin';
+  receivedAt: number;
+  expiresAt: number;
+}
+
+export interface PairingDecision {
+  pairingId: string;
+  decision: 'approved' | 'declined';
+}
+
 // ── relay ──────────────────────────────────────────────────────────────────────────────────────
 
 export type RelayJobStateName = 'queued' | 'running' | 'paused' | 'done' | 'failed' | 'canceled';
@@ -513,6 +537,10 @@ export interface OperatorMethods {
     TrustedAppView
   >;
   'apps.revoke': M<{ appId: string }, TrustedAppView>;
+  /** Pairing requests waiting for the operator. */
+  'apps.pairings': M<NoFields, PairingView[]>;
+  /** Trusts the app for that origin (approved) or refuses it; the page gets 0 or 2003. */
+  'apps.pairingDecide': M<PairingDecision, TrustedAppView | null>;
 
   'relay.list': M<NoFields, RelayJobView[]>;
   /** A local path (Electron) or a staged upload (console). */
@@ -561,6 +589,8 @@ export interface OperatorEvents {
   'pin.requested': PinPromptView;
   'pin.resolved': { requestId: string; outcome: 'answered' | 'cancelled' | 'timeout' };
   /** A decision entered the approval history (by the signer or a standing policy). */
+  'pairing.requested': PairingView;
+  'pairing.resolved': { pairingId: string; outcome: 'approved' | 'declined' | 'timeout' };
   'approval.recorded': {
     requestId: string;
     decision: 'approved' | 'declined' | 'timeout';

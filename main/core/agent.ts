@@ -10,6 +10,7 @@ import { TokenService } from './token/token-service';
 import { JsapiService } from './bridge/jsapi-service';
 import type { CallerApp, CallerRegistry, PolicyMatcher } from './bridge/jsapi-service';
 import { startBridge } from './bridge/bridge-server';
+import { PairingService } from './bridge/pairing';
 import type { Bridge } from './bridge/bridge-server';
 
 export interface AgentConfig {
@@ -53,6 +54,8 @@ export interface Agent {
   readonly events: EventEmitter<AgentEvents>;
   readonly bridge: Bridge;
   readonly service: JsapiService;
+  /** Web apps asking the operator to trust their origin (POST /api/v1/pair). */
+  readonly pairing: PairingService;
   close(): Promise<void>;
 }
 
@@ -90,6 +93,7 @@ export async function createAgent(cfg: AgentConfig): Promise<Agent> {
   const ratePerSecond = cfg.ratePerSecond ?? settings.rateLimitPerMinute / 60;
   let tokens: TokenService | undefined;
   let sealing: { stop(): void } | undefined;
+  let pairing: PairingService | undefined;
   try {
     tokens = new TokenService({
       modules: cfg.modules,
@@ -127,8 +131,14 @@ export async function createAgent(cfg: AgentConfig): Promise<Agent> {
       nonces: new SqliteNonceStore(store.db),
       approvalTimeoutMs: cfg.approvalTimeoutMs ?? settings.approvalTimeoutMs,
     });
+    pairing = new PairingService({
+      apps: store.apps,
+      nonces: new SqliteNonceStore(store.db),
+      audit: { append: (r) => store.audit.append(r) },
+    });
     const bridge = await startBridge({
       service,
+      pairing,
       apps: callerRegistry(store),
       tokens,
       port: cfg.port ?? settings.jsapiPort,
@@ -151,8 +161,10 @@ export async function createAgent(cfg: AgentConfig): Promise<Agent> {
       events,
       bridge,
       service,
+      pairing,
       close: async () => {
         sealing?.stop();
+        pairing?.close();
         await bridge.close();
         if (cfg.auditSigner && store.audit.head().seq > (store.audit.lastSealedSeq() ?? 0)) {
           await store.audit.seal(cfg.auditSigner).catch(() => undefined);

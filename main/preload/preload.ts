@@ -53,6 +53,8 @@ const METHODS: { [K in OperatorMethod]: true } = {
   'apps.list': true,
   'apps.add': true,
   'apps.revoke': true,
+  'apps.pairings': true,
+  'apps.pairingDecide': true,
   'relay.list': true,
   'relay.upload': true,
   'relay.download': true,
@@ -82,6 +84,8 @@ const EVENTS: { [E in OperatorEvent]: true } = {
   'pin.requested': true,
   'pin.resolved': true,
   'approval.recorded': true,
+  'pairing.requested': true,
+  'pairing.resolved': true,
 } satisfies Record<keyof OperatorEvents, true>;
 
 export const PRELOAD_METHODS = Object.freeze(Object.keys(METHODS)) as readonly OperatorMethod[];

@@ -14,8 +14,10 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { generateSm2KeyPair } from '../../main/core/crypto/sm2';
 import { certificateFromCsr, issuerFromCertificate, selfSignedCa } from '../../main/core/pki/issue';
-import { derToPem } from '../../main/core/pki/keys';
+import { derToPem, sm2Spki } from '../../main/core/pki/keys';
 import { softwareSm2Provider } from '../../main/core/pki/signer';
+import { signRequest } from '../../main/core/platform/canonical';
+import { sm2RequestSigner } from '../../main/core/platform/request-signer';
 import { REPO_ROOT, chromiumMissing, launchChromium } from '../helpers/chromium';
 import { tempDir } from '../helpers/dev-tokens';
 import { samplePdf, signPdf, testPki } from '../helpers/pdf-fixtures';
@@ -779,6 +781,67 @@ describe('operator UI in Chromium over serve --demo --console', { skip }, () => 
     assert.equal(await refused.getAttribute('data-code'), '1001');
     assert.match(await refused.innerText(), /cancel/);
     assert.ok((await page.getByTestId('outbox-table').locator('tr.ant-table-row').count()) >= 4);
+  });
+
+  it('pairing: a page on a new origin asks to be trusted; the operator sees that origin as the browser sent it and trusts it', async () => {
+    // A site the agent has never seen, served by the browser context itself (no DNS, no server).
+    const site = await browser.newContext();
+    const siteOrigin = 'https://contracts.pairing-test.cn';
+    // A public site reaching 127.0.0.1 needs the user's "local network access" permission in
+    // current Chromium (the browser asks once per site); granted here as the user would.
+    await site.grantPermissions(['local-network-access'], { origin: siteOrigin });
+    await site.route(`${siteOrigin}/**`, (r) =>
+      r.fulfill({ contentType: 'text/html', body: '<!doctype html><title>合同系统</title>' }),
+    );
+    try {
+      const other = await site.newPage();
+      await other.goto(`${siteOrigin}/`);
+      // The app's server signs the pairing request with the app key (here: the test).
+      const key = generateSm2KeyPair();
+      const body = await signRequest(
+        {
+          version: '1.0',
+          appId: 'contracts.pairing',
+          appName: '合同管理系统',
+          publicKey: sm2Spki(key.publicKey).toString('base64'),
+          time: String(Date.now()),
+          nonce: 4242,
+        },
+        sm2RequestSigner('contracts.pairing', key),
+      );
+      const answer = other.evaluate(
+        async ([url, b]) => {
+          const r = await fetch(url, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify(b),
+          });
+          return (await r.json()) as { code: string; data: unknown };
+        },
+        [`${served.jsapi}/api/v1/pair`, body] as const,
+      );
+
+      await nav('apps');
+      const card = page.getByTestId('pairing');
+      await card.waitFor({ timeout: 15_000 });
+      assert.equal(await page.getByTestId('pairing-origin').innerText(), siteOrigin);
+      assert.equal(await page.getByTestId('pairing-app').innerText(), 'contracts.pairing');
+      assert.match(
+        await page.getByTestId('pairing-fingerprint').innerText(),
+        /^([0-9a-f]{4} ){15}[0-9a-f]{4}$/,
+      );
+      await shot('apps-pairing', 'zh-CN');
+      await page.getByTestId('pairing-approve').click();
+      await card.waitFor({ state: 'detached' });
+      const r = await answer;
+      assert.equal(r.code, '0', JSON.stringify(r));
+      // Now a trusted app, for exactly that origin.
+      const row = page.locator('[data-testid=app-row][data-app="contracts.pairing"]');
+      await row.waitFor();
+      assert.match(await row.innerText(), /https:\/\/contracts\.pairing-test\.cn/);
+    } finally {
+      await site.close();
+    }
   });
 
   it('adds and revokes a trusted app and a standing approval, changes a setting, verifies and exports the audit chain', async () => {

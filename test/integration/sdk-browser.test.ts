@@ -17,6 +17,11 @@ import { sm2RequestSigner } from '../../main/core/platform/request-signer';
 import { JsapiService } from '../../main/core/bridge/jsapi-service';
 import type { CallerApp, CallerRegistry } from '../../main/core/bridge/jsapi-service';
 import { startBridge } from '../../main/core/bridge/bridge-server';
+import { PairingService } from '../../main/core/bridge/pairing';
+import { SqliteNonceStore } from '../../main/core/platform/nonce-store';
+import { openAgentStore } from '../../main/core/store/agent-store';
+import type { AgentStore } from '../../main/core/store/agent-store';
+import { signRequest } from '../../main/core/platform/canonical';
 import type { Bridge } from '../../main/core/bridge/bridge-server';
 import { provisionSoftUKey } from '../../main/cli/commands/softukey';
 import type * as Sdk from '../../sdk/jsapi-client/src/index';
@@ -78,8 +83,19 @@ describe('JSAPI SDK in Chromium', { skip: chromiumMissing() }, () => {
     return true;
   };
 
+  // Pairing (an extension) keeps its trusted apps in a real agent store.
+  let pairStore: AgentStore;
+  let pairing: PairingService;
   const start = (port: number): Promise<Bridge> =>
-    startBridge({ service, apps, tokens: w.tokens, port, ratePerSecond: 200, rateBurst: 200 });
+    startBridge({
+      service,
+      apps,
+      tokens: w.tokens,
+      port,
+      ratePerSecond: 200,
+      rateBurst: 200,
+      pairing,
+    });
 
   before(async () => {
     buildSdk();
@@ -105,6 +121,11 @@ describe('JSAPI SDK in Chromium', { skip: chromiumMissing() }, () => {
       host: approvals,
       approvalTimeoutMs: 3000,
     });
+    pairStore = openAgentStore(mkdtempSync(join(tmpdir(), 'sdk-pair-')));
+    pairing = new PairingService({
+      apps: pairStore.apps,
+      nonces: new SqliteNonceStore(pairStore.db),
+    });
     bridge = await start(0);
     bridgePort = bridge.port;
   });
@@ -112,6 +133,8 @@ describe('JSAPI SDK in Chromium', { skip: chromiumMissing() }, () => {
     await browser?.close();
     await bridge?.close();
     await Promise.all([app?.close(), other?.close(), stranger?.close()]);
+    pairing?.close();
+    pairStore?.close();
     await w?.close();
   });
 
@@ -275,6 +298,48 @@ describe('JSAPI SDK in Chromium', { skip: chromiumMissing() }, () => {
     const t = await call(page, 'ukey.sign', { UKeyId: SM2_ID, docHash }, 300);
     assert.deepEqual(t.ok ? t : t.code, 'TIMEOUT');
     assert.ok(Date.now() - t0 < 2500);
+  });
+
+  it('pair(): a page on an unregistered origin asks to be trusted; the operator sees its origin and approves', async () => {
+    const s = await openPage(stranger);
+    const key = generateSm2KeyPair();
+    const body = await signRequest(
+      {
+        version: '1.0',
+        appId: 'stranger-app',
+        publicKey: sm2Spki(key.publicKey).toString('base64'),
+        time: String(Date.now()),
+        nonce: 77,
+      },
+      sm2RequestSigner('stranger-app', key),
+    );
+    const result = s.evaluate(
+      async ({ port, body }) => {
+        const g = globalThis as unknown as PageGlobals;
+        const client = new g.sdk.AgentClient({ port });
+        try {
+          return { ok: true as const, data: await client.pair(body as Sdk.PairRequest) };
+        } catch (e) {
+          return { ok: false as const, code: (e as Sdk.AgentError).code };
+        }
+      },
+      { port: bridgePort, body },
+    );
+    let view;
+    for (let i = 0; i < 100 && !view; i++) {
+      view = pairing.list()[0];
+      if (!view) await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(view, 'the pairing request reached the agent');
+    assert.equal(view.origin, stranger.origin, 'the origin the browser sent');
+    pairing.decide(view.pairingId, 'approved');
+    const r = await result;
+    assert.deepEqual(r, {
+      ok: true,
+      data: { appId: 'stranger-app', origin: stranger.origin, paired: true },
+    });
+    assert.deepEqual(pairStore.apps.get('stranger-app')?.origins, [stranger.origin]);
+    await s.close();
   });
 
   it('canonicalString in the browser equals the agent’s (UTF-8 byte order)', async () => {

@@ -1,3 +1,4 @@
+import type { PairingService } from './pairing';
 import { createServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
@@ -17,6 +18,8 @@ import { answerClientError, rawEnvelope } from './raw-answer';
 
 export interface BridgeOptions {
   service: JsapiService;
+  /** POST /api/v1/pair (docs/JSAPI.md "Pairing"); absent: 404 like any unknown path. */
+  pairing?: Pick<PairingService, 'request'>;
   apps: CallerRegistry;
   tokens: TokenService;
   /** 0 picks a free port (tests). */
@@ -174,6 +177,7 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
         );
       }
       const path = (req.url ?? '').split('?')[0];
+      if (path === JSAPI_PATHS.pair && o.pairing) return await pair(req, res, origin, o.pairing);
       if (req.method === 'OPTIONS') return preflight(req, res, origin);
       if (path === JSAPI_PATHS.status && req.method === 'GET') {
         return send(res, origin, {
@@ -237,6 +241,76 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
         fail(res, origin, e, (e as { status?: number }).status);
     }
   };
+  /**
+   * Pairing is the one call an unknown origin may make (that is its purpose): CORS answers that
+   * origin, on this path only; the rest (Content-Type, rate limit per origin, body size) as any call.
+   */
+  async function pair(
+    req: IncomingMessage,
+    res: ServerResponse,
+    origin: string | undefined,
+    pairing: Pick<PairingService, 'request'>,
+  ): Promise<void> {
+    const usable = origin !== undefined && origin !== 'null' ? origin : undefined;
+    const cors: Record<string, string> = usable
+      ? { 'Access-Control-Allow-Origin': usable, Vary: 'Origin' }
+      : { Vary: 'Origin' };
+    const answer = (env: Envelope, status?: number): void => {
+      const text = JSON.stringify(env);
+      res.writeHead(status ?? httpStatusOf[env.code], {
+        'Content-Type': 'application/json; charset=utf-8',
+        'Cache-Control': 'no-store',
+        'X-Content-Type-Options': 'nosniff',
+        ...cors,
+      });
+      res.end(text);
+    };
+    if (req.method === 'OPTIONS') {
+      if (!usable) {
+        res.writeHead(403, { Vary: 'Origin' });
+        return void res.end();
+      }
+      const headers: Record<string, string> = {
+        ...cors,
+        'Access-Control-Allow-Methods': 'POST',
+        'Access-Control-Allow-Headers': 'Content-Type',
+        'Access-Control-Max-Age': '600',
+      };
+      if (req.headers['access-control-request-private-network'] === 'true')
+        headers['Access-Control-Allow-Private-Network'] = 'true';
+      res.writeHead(204, headers);
+      return void res.end();
+    }
+    try {
+      if (req.method !== 'POST') {
+        res.setHeader('Allow', 'POST');
+        return answer(badParam(`${JSAPI_PATHS.pair} takes POST`).toEnvelope(), 405);
+      }
+      if (!JSON_TYPE.test(String(req.headers['content-type'] ?? '')))
+        return answer(badParam('Content-Type must be application/json').toEnvelope(), 415);
+      if (!limiter.take(rateKey(origin)))
+        return answer(
+          new AgentError(
+            ResultCode.RATE_LIMITED,
+            'too many requests from this origin',
+          ).toEnvelope(),
+        );
+      const body = parseJson(await readBody(req));
+      if (req.socket.writableEnded) return;
+      const data = await pairing.request(body, origin);
+      answer({ code: ResultCode.OK, message: 'ok', data });
+    } catch (e) {
+      if ((e as { closeAfter?: boolean }).closeAfter) {
+        res.setHeader('Connection', 'close');
+        res.on('finish', () => req.socket.destroy());
+      }
+      if (res.writableEnded || req.socket.destroyed) return;
+      const err = toAgentError(e);
+      if (err.code === ResultCode.INTERNAL) o.log?.('pairing failed', e);
+      answer(err.toEnvelope(), (e as { status?: number }).status);
+    }
+  }
+
   const server: Server = createServer(serverOptions, onRequest);
   const servers: Server[] = [server];
   if (o.tls) {

@@ -9,6 +9,7 @@
  */
 import { AgentError, badParam } from '../../common/errors';
 import { ResultCode } from '../../common/codes';
+import type { PairingService } from '../bridge/pairing';
 import type {
   ApprovalDecisionInput,
   AuditEntryView,
@@ -96,6 +97,8 @@ export interface OperatorServiceDeps {
   documents?: { verify: Fn<'documents.verify'> };
   /** The platform URL, app id and certificate in use (the operator stack knows them). */
   platformInfo?: Fn<'settings.platform'>;
+  /** Web apps asking to be trusted (bridge/pairing.ts). */
+  pairing?: Pick<PairingService, 'list' | 'decide'>;
   now?: () => number;
 }
 
@@ -121,6 +124,7 @@ export function unwiredMethods(deps: OperatorServiceDeps): OperatorMethod[] {
   if (!deps.documents) out.push('documents.verify');
   if (!deps.pins) out.push('pins.pending', 'pins.answer');
   if (!deps.platformInfo) out.push('settings.platform');
+  if (!deps.pairing) out.push('apps.pairingDecide');
   return out;
 }
 
@@ -320,6 +324,21 @@ export function createOperatorService(deps: OperatorServiceDeps): OperatorApi {
     },
     'apps.revoke': (r) =>
       audited('apps.revoke', { ...r }, () => appView(store.apps.revoke(r.appId, now())), r.appId),
+    'apps.pairings': async () => (deps.pairing ? deps.pairing.list() : []),
+    'apps.pairingDecide': (r) => {
+      const pairing = deps.pairing;
+      if (!pairing) return notAvailable();
+      const view = pairing.list().find((p) => p.pairingId === r.pairingId);
+      return audited(
+        'apps.pairingDecide',
+        { ...r, origin: view?.origin, appId: view?.appId },
+        () => {
+          const app = pairing.decide(r.pairingId, r.decision);
+          return app ? appView(app) : null;
+        },
+        view?.appId,
+      );
+    },
 
     'relay.list': (r) => (relay ? relay.list(r) : notAvailable()),
     'relay.upload': (r) =>

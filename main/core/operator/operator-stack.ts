@@ -36,7 +36,7 @@ export interface PlatformBinding {
 }
 
 export interface OperatorStackOptions {
-  agent: Pick<Agent, 'tokens' | 'store'> & Partial<Pick<Agent, 'events'>>;
+  agent: Pick<Agent, 'tokens' | 'store'> & Partial<Pick<Agent, 'events' | 'pairing'>>;
   host: WebConsoleHost;
   dataDir: string;
   platform?: PlatformBinding;
@@ -131,6 +131,12 @@ export function createOperatorStack(o: OperatorStackOptions): OperatorStack {
       ukeyId: e.ukeyId,
     })),
     ...(agent.events ? [forward(agent.events, 'approval.recorded', 'approval.recorded')] : []),
+    ...(agent.pairing
+      ? [
+          forward(agent.pairing, 'requested', 'pairing.requested'),
+          forward(agent.pairing, 'resolved', 'pairing.resolved'),
+        ]
+      : []),
   ];
 
   const unavailable = (): Promise<never> =>
@@ -143,6 +149,7 @@ export function createOperatorStack(o: OperatorStackOptions): OperatorStack {
     store: agent.store,
     approvals: host,
     pins: host,
+    ...(agent.pairing ? { pairing: agent.pairing } : {}),
     platform: {
       sealsQuery: (r) => need((w) => w.platform.sealsQuery(r)),
       sealsFile: (r) => need((w) => w.platform.sealsFile(r)),

@@ -206,6 +206,15 @@ export const enUS: Messages = {
   'requests.ttl': 'Valid for',
   'requests.policyAdded': 'Approval added',
 
+  'apps.pairings': 'Pairing requests waiting ({n})',
+  'apps.pairingOrigin': 'Site asking to pair (as the browser sent it)',
+  'apps.pairingNew': 'New app',
+  'apps.pairingAddOrigin': 'New origin for a trusted app',
+  'apps.pairingFingerprint': 'App key fingerprint (SHA-256)',
+  'apps.pairingHint':
+    'Check the site address and the key fingerprint with the app’s administrator before trusting it. Once trusted, the site may ask for signatures (each still needs approval).',
+  'apps.pairingApprove': 'Trust this site',
+  'apps.pairingTrusted': 'Trusted {app}: {origin}',
   'apps.add': 'Add app',
   'apps.none': 'No trusted app yet',
   'apps.appId': 'App ID',

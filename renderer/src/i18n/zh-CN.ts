@@ -202,6 +202,15 @@ export const zhCN = {
   'requests.ttl': '有效期',
   'requests.policyAdded': '已添加授权',
 
+  'apps.pairings': '待确认的配对请求（{n}）',
+  'apps.pairingOrigin': '请求配对的网站（由浏览器提供）',
+  'apps.pairingNew': '新应用',
+  'apps.pairingAddOrigin': '为已信任的应用增加来源',
+  'apps.pairingFingerprint': '应用公钥指纹（SHA-256）',
+  'apps.pairingHint':
+    '请与该应用的管理员核对网站地址与公钥指纹，一致后再信任。信任后该网站可以请求签名（每次签名仍需确认）。',
+  'apps.pairingApprove': '信任该网站',
+  'apps.pairingTrusted': '已信任 {app}：{origin}',
   'apps.add': '添加应用',
   'apps.none': '还没有受信应用',
   'apps.appId': '应用 ID',

@@ -2,10 +2,10 @@
  * Trusted apps: which web applications (by appId and public key) may call the agent, and from
  * which browser origins. Origins are shown exactly as typed: the agent compares them byte for byte.
  */
-import { App, Button, Card, Form, Input, Space, Tag, Typography } from 'antd';
-import { useState } from 'react';
-import { useCall, useLoad } from '../api/context';
-import type { TrustedAppView } from '../../../main/common/operator-api';
+import { Alert, App, Button, Card, Descriptions, Form, Input, Space, Tag, Typography } from 'antd';
+import { useEffect, useState } from 'react';
+import { useCall, useConnection, useEvent, useLoad } from '../api/context';
+import type { PairingView, TrustedAppView } from '../../../main/common/operator-api';
 import { ConfirmButton } from '../components/Confirm';
 import { DataTable } from '../components/DataTable';
 import { ErrorAlert } from '../components/ErrorAlert';
@@ -24,6 +24,7 @@ export function AppsScreen(): JSX.Element {
   const revoke = useSubmit();
   return (
     <div data-testid="apps-screen">
+      <Pairings onTrusted={apps.reload} />
       <Space style={{ marginBottom: 12 }}>
         <Button type="primary" data-testid="app-add-open" onClick={() => setAdding(true)}>
           {t('apps.add')}
@@ -208,5 +209,104 @@ function AddAppDialog(props: { onClose(): void; onDone(): void }): JSX.Element {
         </Card>
       )}
     </FormDialog>
+  );
+}
+
+/**
+ * Web apps asking, from the browser, to be trusted (POST /api/v1/pair): the origin is the Origin
+ * header as the browser sent it — the operator compares it and the key fingerprint with what the
+ * app's owner says, then trusts or refuses. Live: pushed by pairing.requested / pairing.resolved.
+ */
+function Pairings(props: { onTrusted(): void }): JSX.Element | null {
+  const t = useT();
+  const call = useCall();
+  const { message } = App.useApp();
+  const connection = useConnection();
+  const [list, setList] = useState<PairingView[]>([]);
+  const deciding = useSubmit();
+  useEffect(() => {
+    if (connection !== 'open') return;
+    call('apps.pairings', {}).then(setList, () => undefined);
+  }, [call, connection]);
+  useEvent('pairing.requested', (v) =>
+    setList((l) => (l.some((x) => x.pairingId === v.pairingId) ? l : [...l, v])),
+  );
+  useEvent('pairing.resolved', (r) => setList((l) => l.filter((x) => x.pairingId !== r.pairingId)));
+  if (list.length === 0) return null;
+  const decide = (p: PairingView, decision: 'approved' | 'declined'): Promise<boolean> =>
+    deciding.run(async () => {
+      await call('apps.pairingDecide', { pairingId: p.pairingId, decision });
+      setList((l) => l.filter((x) => x.pairingId !== p.pairingId));
+      if (decision === 'approved') {
+        message.success(t('apps.pairingTrusted', { app: p.appId, origin: p.origin }));
+        props.onTrusted();
+      }
+    });
+  return (
+    <Card
+      size="small"
+      style={{ marginBottom: 12, borderColor: '#faad14' }}
+      title={t('apps.pairings', { n: list.length })}
+      data-testid="pairings"
+    >
+      <ErrorAlert error={deciding.error} testId="pairing-error" />
+      <Space direction="vertical" style={{ width: '100%' }}>
+        {list.map((p) => (
+          <div key={p.pairingId} data-testid="pairing" data-pairing-id={p.pairingId}>
+            <Alert
+              type="warning"
+              showIcon
+              message={t('apps.pairingOrigin')}
+              description={
+                <Typography.Text strong style={{ fontSize: 18 }} data-testid="pairing-origin">
+                  {p.origin}
+                </Typography.Text>
+              }
+            />
+            <Descriptions size="small" column={1} bordered style={{ marginTop: 8 }}>
+              <Descriptions.Item label={t('apps.appId')}>
+                <span data-testid="pairing-app">{p.appId}</span>
+                {p.appName && (
+                  <Typography.Text type="secondary"> · {p.appName}</Typography.Text>
+                )}{' '}
+                <Tag color={p.effect === 'new' ? 'blue' : 'gold'}>
+                  {t(p.effect === 'new' ? 'apps.pairingNew' : 'apps.pairingAddOrigin')}
+                </Tag>
+              </Descriptions.Item>
+              <Descriptions.Item label={t('apps.pairingFingerprint')}>
+                <Typography.Text code data-testid="pairing-fingerprint">
+                  {p.fingerprint}
+                </Typography.Text>{' '}
+                <Tag>{p.keyAlgorithm.toUpperCase()}</Tag>
+              </Descriptions.Item>
+              <Descriptions.Item label={t('approval.received')}>
+                {dateTime(p.receivedAt)}
+              </Descriptions.Item>
+            </Descriptions>
+            <Typography.Paragraph type="secondary" style={{ marginTop: 8 }}>
+              {t('apps.pairingHint')}
+            </Typography.Paragraph>
+            <Space>
+              <Button
+                danger
+                data-testid="pairing-decline"
+                disabled={deciding.busy !== false}
+                onClick={() => void decide(p, 'declined')}
+              >
+                {t('approval.decline')}
+              </Button>
+              <Button
+                type="primary"
+                data-testid="pairing-approve"
+                loading={deciding.busy !== false}
+                onClick={() => void decide(p, 'approved')}
+              >
+                {t('apps.pairingApprove')}
+              </Button>
+            </Space>
+          </div>
+        ))}
+      </Space>
+    </Card>
   );
 }

@@ -3,6 +3,8 @@ import { AgentError } from './errors.js';
 import { DEFAULT_JSAPI_PORT, JSAPI_PATHS } from '../../../main/common/jsapi';
 import type {
   AgentStatus,
+  PairRequest,
+  PairResult,
   UKeyInfo,
   UKeyInfoRequest,
   UKeySignRequest,
@@ -145,6 +147,25 @@ export class AgentClient {
   async sign(req: UKeySignRequest, opts: CallOptions = {}): Promise<string> {
     const timeoutMs = opts.timeoutMs ?? this.signTimeoutMs;
     return (await this.call('ukey.sign', JSAPI_PATHS.sign, req, { timeoutMs })) as string;
+  }
+
+  /**
+   * Extension (docs/JSAPI.md "Pairing"): asks the operator to trust this page's origin for the
+   * app whose server signed `req`. Works before the origin is trusted (no discovery: the status
+   * call would not answer it). Resolves once trusted; 2003 declined, 2004 no answer in time.
+   */
+  async pair(req: PairRequest, opts: CallOptions = {}): Promise<PairResult> {
+    if (this.closed) throw new AgentError(ClientErrorCode.CLOSED, 'the client was closed');
+    const host = this.host ?? this.hosts[0];
+    return (await this.fetchEnvelope(
+      `http://${host}:${this.port}${JSAPI_PATHS.pair}`,
+      {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(req),
+      },
+      opts.timeoutMs ?? 130_000,
+    )) as PairResult;
   }
 
   on<K extends AgentEventName>(event: K, cb: AgentEventListener<K>): () => void {

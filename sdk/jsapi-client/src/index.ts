@@ -16,6 +16,8 @@ export { canonicalBytes, canonicalString } from './canonical.js';
 export { DEFAULT_JSAPI_PORT, JSAPI_PATHS } from '../../../main/common/jsapi';
 export type {
   AgentStatus,
+  PairRequest,
+  PairResult,
   UKeyInfo,
   UKeyInfoRequest,
   UKeySignRequest,
