@@ -108,7 +108,10 @@ export async function startDesktop(
     { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } },
   ]);
 
-  const guards = { shell: e.shell, externalHosts: EXTERNAL_HOSTS, log };
+  // The platform's host joins once its identity is loaded: its H5 pages (cloud signing's authUrl)
+  // open in the system browser; the guards read this same array on every link.
+  const externalHosts: string[] = [...EXTERNAL_HOSTS];
+  const guards = { shell: e.shell, externalHosts, log };
   let mainWindow: BrowserWindowLike | undefined;
   const factory = createWindowFactory({
     BrowserWindow: e.BrowserWindow,
@@ -219,7 +222,10 @@ export async function startDesktop(
     // Stay in the tray in the error state (port taken, store unreadable…) until the user quits.
     log('agent failed to start', err);
     const message = err instanceof AgentError ? err.message : 'the agent failed to start';
-    renderTray(tray, e.Menu, trayView({ keys: 0, pending: 0, error: message }), {
+    const failed = trayView({ keys: 0, pending: 0, error: message });
+    // Without an agent there is no window worth opening: the item shows, greyed out.
+    failed.menu = failed.menu.map((m) => (m.id === 'open' ? { ...m, enabled: false } : m));
+    renderTray(tray, e.Menu, failed, {
       iconPath,
       actions: {
         open: () => undefined,
@@ -286,6 +292,8 @@ export async function startDesktop(
     if (out.ok) {
       gate.open(out.platform.client);
       stack.attachPlatform(out.platform);
+      const platformHost = new URL(out.platform.baseUrl).hostname.toLowerCase();
+      if (!externalHosts.includes(platformHost)) externalHosts.push(platformHost);
       auditSigner = out.identity.auditSigner;
       sealing = running.store.audit.startPeriodicSealing(
         auditSigner,

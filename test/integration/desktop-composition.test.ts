@@ -8,6 +8,8 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import type {
   OperatorReply,
   PendingApprovalView,
@@ -65,6 +67,9 @@ interface Shell {
   quits: number;
 }
 
+/** URLs the shell handed to the system browser (shell.openExternal). */
+const opened: string[] = [];
+
 function fakeElectron(dataDir: string): Shell {
   const ipc = new FakeIpcMain();
   const trays: FakeTray[] = [];
@@ -100,7 +105,12 @@ function fakeElectron(dataDir: string): Shell {
     Menu: { buildFromTemplate: (template) => ({ template }) },
     Tray,
     Notification,
-    shell: { openExternal: () => Promise.resolve() },
+    shell: {
+      openExternal: (url: string) => {
+        opened.push(url);
+        return Promise.resolve();
+      },
+    },
     session: { defaultSession: new FakeSession() },
     protocol: { registerSchemesAsPrivileged: () => undefined, handle: () => undefined },
     net: { fetch: () => Promise.resolve(undefined) },
@@ -254,6 +264,15 @@ describe('desktop composition: platform identity in the encrypted key store', ()
     const out = await app.platform;
     assert.equal(out.ok, true, out.ok ? '' : out.reason);
     assert.deepEqual(await ok(shell, 'pins.pending', {}), []);
+    // The platform's pages (cloud signing's authUrl) now open in the system browser; others not.
+    const contents = FakeWindow.created[0]!.webContents;
+    const host = new URL(out.platform.baseUrl).hostname;
+    contents.openHandler!({ url: `https://${host}/h5/auth/1` });
+    contents.openHandler!({ url: 'https://elsewhere.example/' });
+    assert.deepEqual(
+      opened.filter((u) => u.includes('/h5/auth/1') || u.includes('elsewhere')),
+      [`https://${host}/h5/auth/1`],
+    );
     assert.doesNotMatch(trayText(shell), /错误|Error/);
 
     // Seals: a seal the platform holds is found, signed with the desktop's identity.
@@ -417,3 +436,31 @@ const filesUnder = (dir: string): string[] =>
     const p = join(dir, n);
     return statSync(p).isDirectory() ? filesUnder(p) : [p];
   });
+
+describe('desktop composition: the agent cannot start', () => {
+  it('stays in the tray in the error state, says why, and offers no window to open', async () => {
+    const dataDir = tempDir('desktop-port-taken');
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    try {
+      const shell = fakeElectron(dataDir);
+      const app = await startDesktop(shell.e, {
+        jsapiPort: (blocker.address() as AddressInfo).port,
+        modules: [],
+        autostartDir: join(dataDir, 'autostart'),
+        argv: [],
+        log: () => undefined,
+      });
+      assert.equal(app, undefined, 'no agent');
+      const tray = shell.trays[0]!;
+      assert.match(tray.tooltip, /错误 \/ Error/);
+      const open = tray.menu.find((m) => /打开主窗口/.test(String(m.label)));
+      assert.equal(open?.enabled, false, 'Open is greyed out without an agent');
+      const quit = tray.menu.find((m) => /退出/.test(String(m.label)));
+      assert.equal(quit?.enabled, true);
+      assert.equal(FakeWindow.created.length, 0, 'no window was opened');
+    } finally {
+      blocker.close();
+    }
+  });
+});

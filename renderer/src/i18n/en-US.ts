@@ -416,6 +416,8 @@ export const enUS: Messages = {
   'settings.minutes': 'min',
   'settings.perMinute': 'per minute',
   'settings.platformUrl': 'E-seal platform URL',
+  'settings.platformUrlHint':
+    'Used when the imported platform identity names no address; an identity that names one wins (see “E-seal platform” below). Takes effect after a restart.',
   'settings.rateLimit': 'Requests per origin',
   'settings.auditSeal': 'Audit sealing interval',
   'settings.relayMax': 'File relay bandwidth cap',

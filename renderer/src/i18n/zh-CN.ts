@@ -404,6 +404,8 @@ export const zhCN = {
   'settings.minutes': '分钟',
   'settings.perMinute': '次/分钟',
   'settings.platformUrl': '电子印章平台地址',
+  'settings.platformUrlHint':
+    '平台身份导入时未指定地址时使用；已导入的平台身份自带地址时以身份为准（见下方“电子印章平台”）。重启助手后生效。',
   'settings.rateLimit': '每个来源的请求上限',
   'settings.auditSeal': '审计封存间隔',
   'settings.autoStart': '开机自动启动',

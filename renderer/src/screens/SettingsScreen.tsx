@@ -122,6 +122,9 @@ export function SettingsScreen(): JSX.Element {
                 value={settings.data.platformUrl ?? ''}
                 onSave={(v) => save('platformUrl', v.trim() ? v.trim() : null)}
               />
+              <Typography.Text type="secondary" data-testid="set-platformUrl-hint">
+                {t('settings.platformUrlHint')}
+              </Typography.Text>
             </Descriptions.Item>
             <Descriptions.Item label={t('settings.rateLimit')}>
               <NumberSetting
