@@ -162,6 +162,8 @@ export interface PendingApprovalView {
   digestHex: string;
   /** When the request arrived (ms). */
   receivedAt: number;
+  /** When it is declined as timed out if unanswered (ms). */
+  expiresAt?: number;
 }
 
 /** "Approve the next `count` requests from this origin for this seal within `ttlMs`". */

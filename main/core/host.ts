@@ -45,6 +45,8 @@ export interface ApprovalRequest {
   hashName: string;
   /** The bytes to be signed (docHash), hex. */
   digestHex: string;
+  /** When the request is declined as timed out if unanswered (ms since the epoch). */
+  expiresAt?: number;
 }
 
 export type ApprovalDecision = 'approved' | 'declined';

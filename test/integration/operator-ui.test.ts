@@ -351,6 +351,9 @@ describe('operator UI in Chromium over serve --demo --console', { skip }, () => 
     await modal.waitFor({ timeout: 15_000 });
     assert.equal(await page.getByTestId('approval-origin').innerText(), DEMO_ORIGIN);
     assert.match(await page.getByTestId('approval-digest').innerText(), /^[0-9a-f]+$/);
+    // The time left before the agent declines it (the approval timeout, 60 s by default).
+    const secs = Number(await page.getByTestId('approval-countdown').getAttribute('data-seconds'));
+    assert.ok(secs > 30 && secs <= 60, `countdown ${secs} s`);
     await page.getByTestId('approval-seal-image').waitFor();
     await page.getByTestId('approval-pin').fill('000000');
     await page.getByTestId('approval-approve').click();

@@ -335,7 +335,9 @@ export class JsapiService {
     });
     try {
       return await Promise.race([
-        this.d.host.approve(req, ac.signal).catch(() => 'declined' as const),
+        this.d.host
+          .approve({ ...req, expiresAt: this.now() + this.timeoutMs }, ac.signal)
+          .catch(() => 'declined' as const),
         timeout,
       ]);
     } finally {

@@ -27,7 +27,7 @@ import {
   useState,
 } from 'react';
 import type { ReactNode } from 'react';
-import { useCall, useConnection, useEvent } from '../api/context';
+import { useCall, useConnection, useEvent, useLoad } from '../api/context';
 import type { PendingApprovalView } from '../../../main/common/operator-api';
 import { useT } from '../i18n';
 import { dateTime } from '../util/format';
@@ -143,6 +143,18 @@ function ApprovalModal(props: {
   const [ttl, setTtl] = useState(15 * 60_000);
   const [busy, setBusy] = useState<'approved' | 'declined' | null>(null);
   const [error, setError] = useState<unknown>();
+  // The key's PIN state before anything is typed: a key on its final try says so up front.
+  const keys = useLoad(() => call('keys.list', {}), [call]);
+  const pinState = keys.data?.find((k) => k.ukeyId === r.ukeyId)?.pin;
+  // Seconds left before the agent declines it as timed out.
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    if (r.expiresAt === undefined) return;
+    const id = window.setInterval(() => setNow(Date.now()), 1000);
+    return () => window.clearInterval(id);
+  }, [r.expiresAt]);
+  const secondsLeft =
+    r.expiresAt === undefined ? undefined : Math.max(0, Math.ceil((r.expiresAt - now) / 1000));
 
   const decide = async (decision: 'approved' | 'declined'): Promise<void> => {
     setBusy(decision);
@@ -258,6 +270,20 @@ function ApprovalModal(props: {
           </Descriptions>
         </div>
         <Space direction="vertical" style={{ width: '100%', marginTop: 12 }}>
+          {pinState && (pinState.finalTry || pinState.countLow || pinState.locked) && (
+            <Alert
+              type="error"
+              showIcon
+              data-testid="approval-pin-state"
+              message={t(
+                pinState.locked
+                  ? 'approval.pinLocked'
+                  : pinState.finalTry
+                    ? 'pin.finalTry'
+                    : 'approval.pinLow',
+              )}
+            />
+          )}
           <Input.Password
             data-testid="approval-pin"
             placeholder={t('approval.pinPlaceholder')}
@@ -295,6 +321,15 @@ function ApprovalModal(props: {
                 {t('approval.batchScope', { origin: r.origin, seal: r.sealName })}
               </Typography.Text>
             </Space>
+          )}
+          {secondsLeft !== undefined && (
+            <Typography.Text
+              type={secondsLeft <= 10 ? 'danger' : 'secondary'}
+              data-testid="approval-countdown"
+              data-seconds={secondsLeft}
+            >
+              {t('approval.countdown', { s: secondsLeft })}
+            </Typography.Text>
           )}
           {props.queued > 1 && (
             <Typography.Text type="secondary">

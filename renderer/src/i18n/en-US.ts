@@ -173,6 +173,9 @@ export const enUS: Messages = {
   'approval.queued': '{n} more request(s) waiting',
   'approval.approve': 'Approve',
   'approval.decline': 'Decline',
+  'approval.countdown': 'Declined automatically in {s} s if not answered',
+  'approval.pinLocked': 'This UKey’s PIN is locked: unblock it in Keys & certificates first',
+  'approval.pinLow': 'Few PIN tries left on this UKey: type carefully',
   'approval.later': 'Later',
 
   'requests.pending': 'Pending signature requests',

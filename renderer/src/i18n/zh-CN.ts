@@ -169,6 +169,9 @@ export const zhCN = {
   'approval.queued': '还有 {n} 个请求在等待',
   'approval.approve': '同意签名',
   'approval.decline': '拒绝',
+  'approval.countdown': '{s} 秒内未处理将自动拒绝',
+  'approval.pinLocked': '该 UKey 的 PIN 已锁定：请先在“密钥与证书”中解锁',
+  'approval.pinLow': '该 UKey 的 PIN 剩余尝试次数不多，请仔细输入',
   'approval.later': '稍后处理',
 
   'requests.pending': '待处理的签名请求',
