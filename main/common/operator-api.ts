@@ -33,6 +33,10 @@ export interface CertificateView {
   notAfter: number;
   keyAlgorithm: 'sm2' | 'rsa' | 'ec';
   usage: 'sign' | 'encrypt' | 'both' | 'unknown';
+  /** The KeyUsage bits set (RFC 5280 names); absent when the certificate has no KeyUsage. */
+  keyUsage?: string[];
+  /** The issuer's signature algorithm, e.g. 'SM2-with-SM3', 'RSA-SHA256', or its OID if unknown. */
+  signatureAlgorithm: string;
   sha256: string;
   sm3: string;
   /** DER, base64. */

@@ -246,6 +246,8 @@ describe('operator UI in Chromium over serve --demo --console', { skip }, () => 
     await keyCard(SIGN_UKEY).getByTestId('cert-view').first().click();
     await page.getByTestId('cert-viewer').waitFor();
     assert.match(await page.getByTestId('cert-viewer-subject').innerText(), /CN=/);
+    assert.equal(await page.getByTestId('cert-viewer-sig-alg').innerText(), 'SM2-with-SM3');
+    assert.match(await page.getByTestId('cert-viewer-key-usage').innerText(), /digitalSignature/);
     assert.match(
       await page.getByTestId('cert-viewer-sha256').innerText(),
       /^([0-9A-F]{2}:){31}[0-9A-F]{2}/,

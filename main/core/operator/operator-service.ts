@@ -9,6 +9,7 @@
  */
 import { AgentError, badParam } from '../../common/errors';
 import { ResultCode } from '../../common/codes';
+import { signatureAlgorithmInfo } from '../pki/algorithms';
 import type { PairingService } from '../bridge/pairing';
 import type {
   ApprovalDecisionInput,
@@ -160,6 +161,14 @@ const ukeyView = (k: UKeyInfo): UKeyView => ({
   loggedIn: k.loggedIn,
 });
 
+/** A readable name for a certificate's signature algorithm OID. */
+function signatureAlgorithmName(oid: string): string {
+  const info = signatureAlgorithmInfo(oid);
+  if (!info) return oid;
+  if (info.key === 'sm2') return 'SM2-with-SM3';
+  return `${info.key === 'rsa' ? 'RSA' : 'ECDSA'}-${info.hash.toUpperCase()}`;
+}
+
 const certView = (c: TokenCertificate): CertificateView => ({
   ukeyId: c.ukeyId,
   keyId: c.keyId,
@@ -171,6 +180,10 @@ const certView = (c: TokenCertificate): CertificateView => ({
   notAfter: c.info.notAfter.getTime(),
   keyAlgorithm: c.info.keyAlgorithm,
   usage: c.info.usage,
+  ...(c.info.keyUsagePresent
+    ? { keyUsage: Object.entries(c.info.keyUsage).flatMap(([n, on]) => (on ? [n] : [])) }
+    : {}),
+  signatureAlgorithm: signatureAlgorithmName(c.info.signatureAlgorithmOid),
   sha256: c.info.fingerprints.sha256,
   sm3: c.info.fingerprints.sm3,
   der: c.der.toString('base64'),

@@ -124,6 +124,7 @@ export const enUS: Messages = {
   'cert.expiresIn': 'Expires in {n} days',
   'cert.notYetValid': 'Not yet valid',
   'cert.algorithm': 'Algorithm',
+  'cert.signatureAlgorithm': 'Signature algorithm',
   'cert.usage': 'Usage',
   'cert.usage.sign': 'Signing',
   'cert.usage.encrypt': 'Encryption',

@@ -120,6 +120,7 @@ export const zhCN = {
   'cert.expiresIn': '{n} 天后到期',
   'cert.notYetValid': '尚未生效',
   'cert.algorithm': '算法',
+  'cert.signatureAlgorithm': '签发签名算法',
   'cert.usage': '用途',
   'cert.usage.sign': '签名',
   'cert.usage.encrypt': '加密',

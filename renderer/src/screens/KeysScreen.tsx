@@ -425,7 +425,19 @@ function CertViewer(props: { cert: CertificateView; onClose(): void }): JSX.Elem
         <Descriptions.Item label={t('cert.algorithm')}>
           {c.keyAlgorithm.toUpperCase()}
         </Descriptions.Item>
-        <Descriptions.Item label={t('cert.usage')}>{usageText(t, c.usage)}</Descriptions.Item>
+        <Descriptions.Item label={t('cert.usage')}>
+          {usageText(t, c.usage)}
+          {c.keyUsage && (
+            <div data-testid="cert-viewer-key-usage">
+              {c.keyUsage.map((u) => (
+                <Tag key={u}>{u}</Tag>
+              ))}
+            </div>
+          )}
+        </Descriptions.Item>
+        <Descriptions.Item label={t('cert.signatureAlgorithm')}>
+          <span data-testid="cert-viewer-sig-alg">{c.signatureAlgorithm}</span>
+        </Descriptions.Item>
         <Descriptions.Item label={t('keys.label')}>{c.label}</Descriptions.Item>
         <Descriptions.Item label="SHA-256">
           <Typography.Text
