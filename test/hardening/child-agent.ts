@@ -45,11 +45,39 @@ export interface ServeChild {
   kill(signal: NodeJS.Signals): Promise<void>;
 }
 
-/** `ukey-agent serve --demo --pin-file` in a child process; resolves once it prints its JSON line. */
-export async function startServe(dataDir: string, pinFile: string): Promise<ServeChild> {
+export interface ServeOptions {
+  /**
+   * `--demo` (default): the agent provisions the demo world and runs its reference platform in
+   * its own process. false: the demo world was provisioned beforehand (startDemo in the test
+   * process, which keeps its platform there) and the agent starts from the stored identity.
+   */
+  demo?: boolean;
+  /** Extra `serve` arguments (e.g. `--console`, `--passphrase-file`). */
+  args?: string[];
+}
+
+/** `ukey-agent serve [--demo] --pin-file` in a child process; resolves once it prints its JSON line. */
+export async function startServe(
+  dataDir: string,
+  pinFile: string,
+  o: ServeOptions = {},
+): Promise<ServeChild> {
+  const demo = o.demo ?? true;
   const child = spawn(
     process.execPath,
-    [BIN, 'serve', '--demo', '--data-dir', dataDir, '--port', '0', '--json', '--pin-file', pinFile],
+    [
+      BIN,
+      'serve',
+      ...(demo ? ['--demo'] : []),
+      '--data-dir',
+      dataDir,
+      '--port',
+      '0',
+      '--json',
+      '--pin-file',
+      pinFile,
+      ...(o.args ?? []),
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let err = '';
@@ -62,14 +90,14 @@ export async function startServe(dataDir: string, pinFile: string): Promise<Serv
     child.once('exit', (c) => (clearTimeout(t), reject(new Error(`serve exited ${c}: ${err}`))));
   });
   const out = JSON.parse(line) as {
-    data: { jsapi: string; demo: { seals: Record<string, string> } };
+    data: { jsapi: string; demo?: { seals: Record<string, string> } };
   };
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return {
     child,
     pid: child.pid!,
     port: Number(new URL(out.data.jsapi).port),
-    seals: out.data.demo.seals,
+    seals: out.data.demo?.seals ?? demoFiles(dataDir).seals,
     stderr: () => err,
     kill: async (signal) => {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);

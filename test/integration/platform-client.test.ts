@@ -8,7 +8,13 @@ import type { AddressInfo } from 'node:net';
 import { AgentError } from '../../main/common/errors';
 import { generateSm2KeyPair } from '../../main/core/crypto/sm2';
 import { derToPem } from '../../main/core/pki/keys';
-import { createPlatformClient, querySeals } from '../../main/core/platform/platform-client';
+import {
+  createPlatformClient,
+  nextNonce,
+  querySeals,
+} from '../../main/core/platform/platform-client';
+import { NONCE_LIMIT, signRequest } from '../../main/core/platform/canonical';
+import { PLATFORM_PATHS } from '../../main/core/platform/types';
 import { startFixture, ukeySealFiling } from '../platform/fixture';
 import type { Fixture } from '../platform/fixture';
 
@@ -209,6 +215,40 @@ describe('network failures', () => {
       assert.equal(once.seen(), 6, 'three tries for the query');
     } finally {
       await once.close();
+    }
+  });
+
+  it('nonces never repeat within a process; a nonce another process took (1004) is sent again once, with the next one — even for a filing', async () => {
+    const seen = new Set<number>();
+    for (let i = 0; i < 10_000; i++) seen.add(nextNonce());
+    assert.equal(seen.size, 10_000);
+    // Another process of the same app takes the nonce this one will use next.
+    const taken = (nextNonce() + 1) % NONCE_LIMIT;
+    const raw = await signRequest(
+      {
+        orgCode: 'O',
+        sealType: '0',
+        version: '1.0',
+        appId: fx.sm2.signer.appId,
+        time: String(Date.now()),
+        nonce: taken,
+      },
+      fx.sm2.signer,
+    );
+    const first = await fetch(`${fx.platform.url}${PLATFORM_PATHS.query}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(raw),
+    });
+    assert.equal(((await first.json()) as { code: string }).code, '0');
+    const counting = await proxy(async (_n, answer) => answer());
+    try {
+      const client = fx.clientFor(fx.sm2.signer, { baseUrl: counting.url });
+      const sealCode = await client.fileSeal(ukeySealFiling());
+      assert.match(sealCode, /^ES/);
+      assert.equal(counting.seen(), 2, 'refused once with 1004, then filed with the next nonce');
+    } finally {
+      await counting.close();
     }
   });
 

@@ -164,6 +164,16 @@ function openAnswer(answer: RawAnswer, platformPoint: Buffer): unknown {
   throw new AgentError(rc, message, { platformStatus: answer.status, retryable });
 }
 
+/**
+ * Request nonces: a sequence from a random start, not a fresh random number each time. Random
+ * nonces in [0, 10^8) repeat within the platform's 300 s window with probability ≈ n²/2·10^8 —
+ * about 1 in 5 over five minutes at 20 requests/s — and the platform rightly refuses a repeat
+ * (1004). A sequence never repeats within a process; two processes of one app (serve and a CLI)
+ * collide only if their ranges meet, ≈ (n1 + n2) / 10^8.
+ */
+let lastNonce = randomInt(NONCE_LIMIT);
+export const nextNonce = (): number => (lastNonce = (lastNonce + 1) % NONCE_LIMIT);
+
 const isRetryable = (e: unknown): boolean =>
   e instanceof AgentError && e.detail?.retryable === true;
 
@@ -205,6 +215,7 @@ async function call(
   const baseDelay = config.retry?.baseDelayMs ?? 200;
   const maxDelay = config.retry?.maxDelayMs ?? 5_000;
 
+  let nonceRetried = false;
   for (let attempt = 1; ; attempt++) {
     // Each attempt is a new request: fresh time and nonce, fresh signature.
     const fields = {
@@ -212,13 +223,20 @@ async function call(
       version: config.version ?? '1.0',
       appId: config.signer.appId,
       time: String(clock()),
-      nonce: randomInt(NONCE_LIMIT),
+      nonce: nextNonce(),
     } as Record<string, unknown>;
     const signed = await signRequest(fields, config.signer);
     const { body, contentType } = encode(signed);
     try {
       return openAnswer(await post(url, body, contentType, timeoutMs, maxBytes), platformPoint);
     } catch (e) {
+      // A nonce another process of this app used meanwhile: refused before anything was done,
+      // so even a filing may go again, once, with the next nonce.
+      if (e instanceof AgentError && e.code === ResultCode.NONCE_REUSED && !nonceRetried) {
+        nonceRetried = true;
+        attempt--;
+        continue;
+      }
       if (attempt >= attempts || !isRetryable(e)) throw e;
       const ceiling = Math.min(maxDelay, baseDelay * 2 ** (attempt - 1));
       await sleep(Math.floor(Math.random() * ceiling));
