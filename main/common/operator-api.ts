@@ -211,6 +211,8 @@ export interface ApprovalRecordView {
   decidedBy: 'signer' | 'policy';
   policyId?: number;
   decidedAt: number;
+  /** What the page was answered, from the audit log: '0' = the signature was made. */
+  result?: { code: string; message: string };
 }
 
 // ── trusted apps ───────────────────────────────────────────────────────────────────────────────

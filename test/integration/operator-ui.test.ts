@@ -406,6 +406,20 @@ describe('operator UI in Chromium over serve --demo --console', { skip }, () => 
     const history = page.getByTestId('history-table');
     await history.locator('[data-testid=history-row][data-decision=approved]').first().waitFor();
     await history.locator('[data-testid=history-row][data-decision=declined]').first().waitFor();
+    // Each decision with its outcome from the audit log: the approved one was signed, the
+    // declined one answered 2003.
+    await history
+      .locator(
+        '[data-testid=history-row][data-decision=approved] [data-testid=history-result][data-code="0"]',
+      )
+      .first()
+      .waitFor();
+    await history
+      .locator(
+        '[data-testid=history-row][data-decision=declined] [data-testid=history-result][data-code="2003"]',
+      )
+      .first()
+      .waitFor();
   });
 
   it('approves with a batch: the next request from that origin for that seal signs without a dialog, counted in the standing approval, then revoked', async () => {

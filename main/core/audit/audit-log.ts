@@ -135,6 +135,23 @@ export class AuditLog {
   }
 
   /** Entries after `afterSeq`, oldest first. */
+  /** The result each request (by serial number / request id) was answered with, where audited. */
+  resultsOf(serials: readonly string[]): Map<string, { resultCode: string; message: string }> {
+    const out = new Map<string, { resultCode: string; message: string }>();
+    for (let i = 0; i < serials.length; i += 500) {
+      const part = serials.slice(i, i + 500);
+      const rows = this.db
+        .prepare<string[], { serial_number: string; result_code: string; message: string }>(
+          `SELECT serial_number, result_code, message FROM audit_log
+           WHERE serial_number IN (${part.map(() => '?').join(',')})`,
+        )
+        .all(...part);
+      for (const r of rows)
+        out.set(r.serial_number, { resultCode: r.result_code, message: r.message });
+    }
+    return out;
+  }
+
   entries(opts: { afterSeq?: number; limit?: number } = {}): (AuditEntry & { hash: string })[] {
     const limit = Math.min(Math.max(opts.limit ?? 100, 1), 10_000);
     return this.db

@@ -308,7 +308,15 @@ export function createOperatorService(deps: OperatorServiceDeps): OperatorApi {
       await deps.approvals.decide(r);
       return null;
     },
-    'approvals.list': async (r) => store.approvals.list(r),
+    'approvals.list': async (r) => {
+      // Each decision with its outcome (signed, or the error the page got) from the audit log.
+      const rows = store.approvals.list(r);
+      const results = store.audit.resultsOf(rows.map((a) => a.requestId));
+      return rows.map((a) => {
+        const res = results.get(a.requestId);
+        return res ? { ...a, result: { code: res.resultCode, message: res.message } } : a;
+      });
+    },
     'policies.list': async (r) => {
       const t = now();
       return store.policies.list({ ...r, now: t }).map((p) => policyView(p, t));

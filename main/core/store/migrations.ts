@@ -154,6 +154,8 @@ export const MIGRATIONS: readonly string[] = [
   // Which process runs a relay job: two agents (serve and a CLI) must never run the same one.
   `ALTER TABLE relay_jobs ADD COLUMN lease_owner TEXT;   -- '<pid>:<random>' of the running agent
    ALTER TABLE relay_jobs ADD COLUMN lease_until INTEGER; -- ms; renewed while the job runs`,
+  // The Requests history shows each decision's outcome from the audit entry of its request.
+  `CREATE INDEX audit_log_serial ON audit_log (serial_number);`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

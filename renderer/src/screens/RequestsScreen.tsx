@@ -242,6 +242,27 @@ export function RequestsScreen(): JSX.Element {
               ),
             },
             {
+              // From the audit log: whether the signature was made, or what the page was told.
+              title: t('requests.result'),
+              key: 'result',
+              width: 120,
+              render: (_, r) =>
+                r.result ? (
+                  <Tag
+                    color={r.result.code === '0' ? 'green' : 'red'}
+                    data-testid="history-result"
+                    data-code={r.result.code}
+                    title={r.result.message}
+                  >
+                    {r.result.code === '0'
+                      ? t('requests.signed')
+                      : `${t('requests.notSigned')} ${r.result.code}`}
+                  </Tag>
+                ) : (
+                  '—'
+                ),
+            },
+            {
               title: t('requests.decidedBy'),
               key: 'by',
               width: 110,
