@@ -87,6 +87,17 @@ export default tseslint.config(
           selector: `VariableDeclarator > ObjectPattern > Property > Identifier.key[name=${IPC_NAMES}]`,
           message: RAW_IPC,
         },
+        {
+          // const m = e.ipcMain; m.on(...) — an alias would slip past the call rules above
+          selector: `VariableDeclarator > MemberExpression.init > Identifier.property[name=${IPC_NAMES}]`,
+          message: RAW_IPC,
+        },
+        {
+          // m = e.ipcRenderer
+          selector: `AssignmentExpression > MemberExpression.right > Identifier.property[name=${IPC_NAMES}]`,
+          message: RAW_IPC,
+        },
+
       ],
     },
   },

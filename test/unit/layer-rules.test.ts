@@ -90,6 +90,19 @@ describe('layer rules (eslint.config.mjs)', () => {
         'main/cli/x.ts',
         "// eslint-disable-next-line @typescript-eslint/no-require-imports\nconst { ipcRenderer } = require('electron');\nexport const r = ipcRenderer;\n",
       ],
+      // Aliases: the object under another name, then used.
+      [
+        'main/desktop/x.ts',
+        "declare const e: { ipcMain: { on(c: string): void } };\nconst m = e.ipcMain;\nm.on('x');\n",
+      ],
+      [
+        'main/desktop/x.ts',
+        "declare const e: { ipcMain: { on(c: string): void } };\nlet m: unknown;\nm = e.ipcMain;\nexport { m };\n",
+      ],
+      [
+        'main/desktop/x.ts',
+        "declare const e: { ipcMain: { on(c: string): void } };\nconst { ipcMain: m } = e;\nm.on('x');\n",
+      ],
     ] as const;
     for (const [file, code] of raw) {
       const ids = await ruleIds(file, code);
