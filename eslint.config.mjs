@@ -97,7 +97,6 @@ export default tseslint.config(
           selector: `AssignmentExpression > MemberExpression.right > Identifier.property[name=${IPC_NAMES}]`,
           message: RAW_IPC,
         },
-
       ],
     },
   },

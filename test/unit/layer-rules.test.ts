@@ -97,7 +97,7 @@ describe('layer rules (eslint.config.mjs)', () => {
       ],
       [
         'main/desktop/x.ts',
-        "declare const e: { ipcMain: { on(c: string): void } };\nlet m: unknown;\nm = e.ipcMain;\nexport { m };\n",
+        'declare const e: { ipcMain: { on(c: string): void } };\nlet m: unknown;\nm = e.ipcMain;\nexport { m };\n',
       ],
       [
         'main/desktop/x.ts',
