@@ -740,6 +740,23 @@ describe('operator UI in Chromium over serve --demo --console', { skip }, () => 
     const sealCode = (await cloudRow.getAttribute('data-code')) ?? '';
     assert.ok(sealCode);
 
+    // Extension from the listed seal: code, name, type and certificate type come filled in; the
+    // holder is confirmed by the operator; the new expiry shows once the platform took it.
+    await cloudRow.getByTestId('seal-extend').click();
+    const ext = page.getByTestId('filing-modal');
+    await ext.waitFor();
+    assert.equal(await page.getByTestId('filing-seal-code').inputValue(), sealCode);
+    assert.equal(await page.getByTestId('filing-name').inputValue(), '王五个人云签章');
+    await page.getByTestId('filing-possessor').fill('王五');
+    await ext.locator('#possessorCertNo').fill(holderId);
+    await selectOption(ext.locator('#possessorType'), /个人|Person/);
+    await ext.locator('#sealInvalidTime').fill('2099-06-30 23:59:59');
+    await page.getByTestId('filing-ok').click();
+    await ext.waitFor({ state: 'detached' });
+    await page
+      .locator(`[data-testid=seal-row][data-code="${sealCode}"]`, { hasText: '2099-06-30' })
+      .waitFor();
+
     await nav('cloud');
     await page.getByTestId('cloud-org').fill(orgCode);
     await page.getByTestId('cloud-seal').fill(sealCode);

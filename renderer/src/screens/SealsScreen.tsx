@@ -52,7 +52,8 @@ export function SealsScreen(): JSX.Element {
   const [seals, setSeals] = useState<SealView[]>();
   // Querying marks the table busy; state changes report into the same alert.
   const { busy: loading, error, run, attempt } = useSubmit();
-  const [filing, setFiling] = useState(false);
+  // The filing dialog: a new seal (true), or an extension / change of a listed one.
+  const [filing, setFiling] = useState<false | true | { from: SealView; bizType: 2 | 3 }>(false);
   const [byCode, setByCode] = useState('');
   const outbox = useLoad(() => call('outbox.list', {}), [call]);
 
@@ -181,9 +182,23 @@ export function SealsScreen(): JSX.Element {
           {
             title: t('common.actions'),
             key: 'a',
-            width: 190,
+            width: 300,
             render: (_, s) => (
-              <Space size="small">
+              <Space size="small" wrap>
+                <Button
+                  size="small"
+                  data-testid="seal-extend"
+                  onClick={() => setFiling({ from: s, bizType: 2 })}
+                >
+                  {t('seals.biz.2')}
+                </Button>
+                <Button
+                  size="small"
+                  data-testid="seal-change"
+                  onClick={() => setFiling({ from: s, bizType: 3 })}
+                >
+                  {t('seals.biz.3')}
+                </Button>
                 <ConfirmButton
                   testId="seal-suspend"
                   title={t('seals.suspendTitle', { name: s.sealName })}
@@ -313,6 +328,7 @@ export function SealsScreen(): JSX.Element {
       {filing && (
         <FilingDialog
           orgCode={orgCode}
+          {...(filing === true ? {} : filing)}
           onClose={() => setFiling(false)}
           onDone={(r) => {
             report(r);
@@ -325,6 +341,8 @@ export function SealsScreen(): JSX.Element {
 }
 
 interface FilingForm {
+  /** Extension and change only: the seal they amend. */
+  sealCode?: string;
   name: string;
   sealType: string;
   possessor: string;
@@ -342,8 +360,15 @@ interface FilingForm {
   height?: number;
 }
 
+/**
+ * Files a new seal, or — from a listed seal — an extension (bizType 2) or a change (3), starting
+ * from what the query told about it. The holder fields are not in the query's answer: the
+ * operator confirms them (an extension must repeat them exactly, the platform checks).
+ */
 function FilingDialog(props: {
   orgCode: string;
+  from?: SealView;
+  bizType?: 2 | 3;
   onClose(): void;
   onDone(r: SealOperationView): void;
 }): JSX.Element {
@@ -351,21 +376,35 @@ function FilingDialog(props: {
   const call = useCall();
   const keys = useLoad(() => call('keys.list', {}), [call]);
   const [form] = Form.useForm<FilingForm>();
-  const [image, setImage] = useState<string>();
+  const from = props.from;
+  const [image, setImage] = useState<string | undefined>(from?.moulageData);
+  const bizType = Form.useWatch('bizType', form) ?? props.bizType ?? 1;
   return (
     <FormDialog<FilingForm>
       width={720}
-      title={t('seals.file')}
+      title={
+        from
+          ? `${t(props.bizType === 2 ? 'seals.biz.2' : 'seals.biz.3')} · ${from.sealName}`
+          : t('seals.file')
+      }
       testIds={{ form: 'filing-modal', ok: 'filing-ok', error: 'filing-error' }}
       okText={t('seals.fileOk')}
       form={form}
       initialValues={{
-        sealType: '04',
+        sealType: from?.sealType ?? '04',
         possessorType: 1,
-        bizType: 1,
-        certType: 1,
+        bizType: props.bizType ?? 1,
+        certType: from?.certType ?? 1,
         orgCode: props.orgCode,
         possessorCertNo: props.orgCode,
+        ...(from
+          ? {
+              sealCode: from.sealCode,
+              name: from.sealName,
+              ...(from.UKeyId ? { UKeyId: from.UKeyId } : {}),
+              ...(from.sealInvalidTime ? { sealInvalidTime: from.sealInvalidTime } : {}),
+            }
+          : {}),
       }}
       onClose={props.onClose}
       onSubmit={async (v) => {
@@ -377,6 +416,15 @@ function FilingDialog(props: {
       }}
     >
       <Space wrap align="start">
+        {bizType !== 1 && (
+          <Form.Item
+            name="sealCode"
+            label={t('requests.sealCode')}
+            rules={[{ required: true, message: t('common.required') }]}
+          >
+            <Input data-testid="filing-seal-code" style={{ width: 300 }} readOnly={!!from} />
+          </Form.Item>
+        )}
         <Form.Item
           name="name"
           label={t('seals.name')}
