@@ -709,6 +709,11 @@ describe('operator UI in Chromium over serve --demo --console', { skip }, () => 
         await page.getByTestId('docs-steps').locator('.ant-steps-item-error').count(),
         0,
       );
+      // The platform's step names, in the UI's language.
+      await page.getByTestId('docs-steps').getByText('文档完整性验证').waitFor();
+      await setLang('en-US');
+      await page.getByTestId('docs-steps').getByText('Document integrity').waitFor();
+      await setLang('zh-CN');
     } finally {
       await site.close();
       await web.close();

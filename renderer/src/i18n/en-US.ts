@@ -414,6 +414,11 @@ export const enUS: Messages = {
   'seals.heightMm': 'Height (mm)',
   'seals.chooseImage': 'Choose the seal image (PNG)…',
 
+  'docs.step.integrity': 'Document integrity',
+  'docs.step.signature': 'Signature value',
+  'docs.step.certificate': 'Certificate',
+  'docs.step.seal': 'Seal status',
+
   'settings.language': 'Language',
   'settings.agent': 'Agent settings',
   'settings.jsapiPort': 'JSAPI port',

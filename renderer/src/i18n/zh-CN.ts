@@ -402,6 +402,11 @@ export const zhCN = {
   'seals.heightMm': '高（毫米）',
   'seals.chooseImage': '选择印模图片（PNG）…',
 
+  'docs.step.integrity': '文档完整性验证',
+  'docs.step.signature': '签名值验证',
+  'docs.step.certificate': '证书验证',
+  'docs.step.seal': '印章状态验证',
+
   'settings.language': '界面语言',
   'settings.agent': '助手设置',
   'settings.jsapiPort': 'JSAPI 端口',

@@ -26,6 +26,7 @@ import type {
 } from '../../../main/common/operator-api';
 import { ErrorAlert } from '../components/ErrorAlert';
 import { useT } from '../i18n';
+import type { MessageKey } from '../i18n';
 import { bytes } from '../util/format';
 import { useSubmit } from '../util/submit';
 
@@ -178,7 +179,7 @@ function SignatureCard(props: { index: number; s: DocumentSignatureView }): JSX.
         current={firstFail === -1 ? s.steps.length : firstFail}
         status={firstFail === -1 ? 'finish' : 'error'}
         items={s.steps.map((x) => ({
-          title: x.step,
+          title: STEP_KEYS[x.step] ? t(STEP_KEYS[x.step]!) : x.step,
           description: (
             <Typography.Text type={x.passed ? 'secondary' : 'danger'}>{x.hint}</Typography.Text>
           ),
@@ -188,3 +189,14 @@ function SignatureCard(props: { index: number; s: DocumentSignatureView }): JSX.
     </Card>
   );
 }
+
+/**
+ * The platform names its steps in Chinese (main/core/pdf/hints.ts STEP); the UI says them in its
+ * own language. A step it does not know is shown as the platform named it.
+ */
+const STEP_KEYS: Readonly<Record<string, MessageKey>> = {
+  文档完整性验证: 'docs.step.integrity',
+  签名值验证: 'docs.step.signature',
+  证书验证: 'docs.step.certificate',
+  印章状态验证: 'docs.step.seal',
+};
