@@ -7,12 +7,14 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
+import { PDFDict, PDFDocument, PDFName, PDFStream } from 'pdf-lib';
 import { extractPdfSignatures } from '../../main/core/pdf/extract';
 import { digestForSignature } from '../../main/core/pdf/prepare';
 import { verifyDetachedSignedData } from '../../main/core/pki/cms';
 import type { DocumentVerifyResult } from '../../main/core/pdf/types';
 import { startDemoWeb } from '../../main/cli/demo-web/server';
 import type { DemoWebServer } from '../../main/cli/demo-web/server';
+import { demoSealPng } from '../../main/core/demo/seal-image';
 import { tempDir } from '../helpers/dev-tokens';
 import { spawnOnPty } from '../helpers/pty';
 import type { PtyProcess } from '../helpers/pty';
@@ -161,6 +163,36 @@ describe('demo web app: seal a real PDF through the agent', { skip: chromiumMiss
     assert.equal(p7.valid, true, p7.errors.join('; '));
     assert.equal(p7.digestAlgorithmOid, SM3_OID);
     assert.ok(p7.signerCertificate.publicKey.sm2Point, 'an SM2 signer certificate');
+
+    // The signature field shows the seal: its appearance draws an image of the platform's seal
+    // image (moulageData) size.
+    const doc = await PDFDocument.load(pdf, { updateMetadata: false });
+    const field = doc
+      .getForm()
+      .getFields()
+      .find((f) => f.constructor.name === 'PDFSignature');
+    assert.ok(field, 'a signature field');
+    const widget = field.acroField.getWidgets()[0]!;
+    const ap = widget.dict.lookup(PDFName.of('AP'), PDFDict);
+    const normal = ap.lookup(PDFName.of('N'), PDFStream);
+    const xobjects = normal.dict
+      .lookup(PDFName.of('Resources'), PDFDict)
+      .lookup(PDFName.of('XObject'), PDFDict);
+    const images = xobjects
+      .keys()
+      .map((k) => xobjects.lookup(k, PDFStream))
+      .filter((x) => x.dict.get(PDFName.of('Subtype'))?.toString() === '/Image');
+    assert.equal(images.length, 1, 'one image in the seal appearance');
+    const png = demoSealPng();
+    const dims = [png.readUInt32BE(16), png.readUInt32BE(20)];
+    assert.deepEqual(
+      [
+        images[0]!.dict.get(PDFName.of('Width'))?.toString(),
+        images[0]!.dict.get(PDFName.of('Height'))?.toString(),
+      ],
+      dims.map(String),
+      'the seal image as the platform holds it',
+    );
   });
 
   it('under a standing policy, the next request is signed with no prompt at the console', async () => {
