@@ -2,7 +2,7 @@ import { demoSealPng } from '../../main/core/demo/seal-image';
 // Test material for the PDF signing tests: a small PDF, a seal image, a test PKI (SM2 or RSA), and
 // the whole sign flow (prepare → digest → P7 → embed) as the agent runs it.
 import { generateKeyPairSync } from 'node:crypto';
-import { PDFDocument, StandardFonts } from 'pdf-lib';
+import { PDFDocument, StandardFonts } from '@cantoo/pdf-lib';
 import { generateSm2KeyPair } from '../../main/core/crypto/sm2';
 import {
   digestForSignature,

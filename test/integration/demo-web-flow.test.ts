@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { PDFDict, PDFDocument, PDFName, PDFStream } from 'pdf-lib';
+import { PDFDict, PDFDocument, PDFName, PDFStream } from '@cantoo/pdf-lib';
 import { extractPdfSignatures } from '../../main/core/pdf/extract';
 import { digestForSignature } from '../../main/core/pdf/prepare';
 import { verifyDetachedSignedData } from '../../main/core/pki/cms';

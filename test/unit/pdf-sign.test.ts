@@ -1,6 +1,6 @@
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { PDFDict, PDFDocument, PDFName, PDFRawStream, PDFRef } from 'pdf-lib';
+import { PDFDict, PDFDocument, PDFName, PDFRawStream, PDFRef } from '@cantoo/pdf-lib';
 import { AgentError } from '../../main/common/errors';
 import { sm3 } from '../../main/core/crypto/sm3';
 import { extractPdfSignatures } from '../../main/core/pdf/extract';

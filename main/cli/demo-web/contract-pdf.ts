@@ -1,6 +1,6 @@
 // The demo's document: a one-page contract made with pdf-lib. Latin text in a standard font, so the
 // PDF needs no embedded CJK font (none ships with the repository).
-import { PDFDocument, StandardFonts, rgb } from 'pdf-lib';
+import { PDFDocument, StandardFonts, rgb } from '@cantoo/pdf-lib';
 
 export interface ContractDetails {
   /** Shown on the page and used as the file name. */

@@ -1,7 +1,7 @@
 // Adds a signature field to a pdf-lib document: the /Sig dictionary with its placeholders, the
 // widget annotation (with the seal image as its appearance) on the page, and the AcroForm entry.
-import { PDFHexString, PDFName, PDFNumber, PDFString } from 'pdf-lib';
-import type { PDFDocument, PDFImage, PDFRef } from 'pdf-lib';
+import { PDFHexString, PDFName, PDFNumber, PDFString } from '@cantoo/pdf-lib';
+import type { PDFDocument, PDFImage, PDFRef } from '@cantoo/pdf-lib';
 import { badParam } from '../../common/errors';
 
 export type Rect = [number, number, number, number];

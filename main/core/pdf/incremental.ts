@@ -1,8 +1,8 @@
 // Incremental update (ISO 32000-1 §7.5.6): appends only the objects that changed, with their own
 // xref section, leaving the earlier bytes — and so every earlier signature — untouched. pdf-lib
 // 1.17 saves whole files only, so we compare each object's serialisation before and after.
-import { PDFName, PDFNumber } from 'pdf-lib';
-import type { PDFContext, PDFObject } from 'pdf-lib';
+import { PDFName, PDFNumber } from '@cantoo/pdf-lib';
+import type { PDFContext, PDFObject } from '@cantoo/pdf-lib';
 import { badParam } from '../../common/errors';
 
 export type ObjectSnapshot = Map<string, Buffer>;

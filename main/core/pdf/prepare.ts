@@ -1,6 +1,6 @@
 // Step one of signing a PDF: a copy with an empty signature (its /Contents reserved and its
 // /ByteRange filled in), whose ByteRange digest the key then signs as a P7 (see docs/PDF.md).
-import { PDFDocument } from 'pdf-lib';
+import { PDFDocument } from '@cantoo/pdf-lib';
 import { ResultCode } from '../../common/codes';
 import { AgentError, badParam } from '../../common/errors';
 import type { ByteRange } from './byte-range';
