@@ -171,6 +171,8 @@ export interface Variant {
   origin: string | null;
   /** ukey/sign only: use a real signId for the real seal. */
   realSignId: boolean;
+  /** What the signer answers if the case reaches the approval: the decline path is fuzzed too. */
+  decision: 'approved' | 'declined';
 }
 
 /** The Origin a case comes from: mostly registered ones, else foreign, absent (null) or "null". */
@@ -194,6 +196,7 @@ const variant = (fields: fc.Arbitrary<Record<string, unknown>>): fc.Arbitrary<Va
       { weight: 1, arbitrary: fc.constant(true) },
       { weight: 4, arbitrary: fc.constant(false) },
     ),
+    decision: fc.constantFrom<'approved' | 'declined'>('approved', 'approved', 'declined'),
   });
 
 /** Builds the body a variant describes (undefined fields dropped). */
@@ -332,6 +335,7 @@ export async function fuzzTarget(
         if (x.kind === 'json') return httpCase(path, JSON.stringify(x.j) ?? 'null', ORIGINS[0]!);
         if (x.kind === 'bytes') return httpCase(path, Buffer.from(x.b), ORIGINS[1]!);
         const body = await build(h, x.v, target === 'ukey/sign');
+        h.approvals.fallback = x.v.decision;
         return httpCase(path, JSON.stringify(body), x.v.origin);
       },
     );
@@ -398,9 +402,10 @@ export async function fuzzTarget(
         if (x.raw !== undefined) text = x.raw;
         else {
           const frame: Record<string, unknown> = { id: x.id, method: x.method };
-          if (x.paramsKind === 'body')
+          if (x.paramsKind === 'body') {
             frame.params = await build(h, x.v!, x.method === 'ukey.sign');
-          else if (x.paramsKind === 'any') frame.params = x.anyParams;
+            h.approvals.fallback = x.v!.decision;
+          } else if (x.paramsKind === 'any') frame.params = x.anyParams;
           text = JSON.stringify(frame);
           id = typeof x.id === 'string' || typeof x.id === 'number' ? x.id : null;
           if (typeof x.id === 'number' && !Number.isFinite(x.id)) id = null;

@@ -342,6 +342,57 @@ describe('JSAPI SDK in Chromium', { skip: chromiumMissing() }, () => {
     await s.close();
   });
 
+  it('counts in-flight WebSocket calls as the agent does: timed-out calls still hold a slot until answered', async () => {
+    // Eight signatures hang at the signer (the agent answers them 2004 after 3 s); the page gives
+    // up on each after 300 ms. The agent still counts them, so the next call must not go over
+    // the WebSocket (it would get 1006): it goes over HTTP and succeeds. (The page's client from
+    // the tests before, on the WebSocket.)
+    assert.equal(
+      await page.evaluate(() => (globalThis as unknown as PageGlobals).client.transport),
+      'ws',
+    );
+    const docHash = Buffer.alloc(32, 9).toString('base64');
+    for (let i = 0; i < 8; i++) approvals.next.push('hang');
+    const hung = await Promise.all(
+      Array.from({ length: 8 }, () => call(page, 'ukey.sign', { UKeyId: SM2_ID, docHash }, 300)),
+    );
+    assert.deepEqual(
+      hung.map((h) => (h.ok ? 'ok' : h.code)),
+      Array.from({ length: 8 }, () => 'TIMEOUT'),
+    );
+    const next = await call(page, 'ukey.info', { type: '1', UKeyId: SM2_ID });
+    assert.ok(next.ok, JSON.stringify(next));
+    // Once the agent answered them (2004 at 3 s), the WebSocket is used again.
+    await new Promise((r) => setTimeout(r, 3500));
+    approvals.next.length = 0;
+    const after = await call(page, 'ukey.info', { type: '1', UKeyId: SM2_ID });
+    assert.ok(after.ok, JSON.stringify(after));
+  });
+
+  it('close(): calls in flight and later calls fail with CLOSED; off() stops a listener', async () => {
+    const p = await openPage(app);
+    await setUp(p, { port: bridgePort });
+    const out = await p.evaluate(async () => {
+      const g = globalThis as unknown as PageGlobals;
+      let heard = 0;
+      const listener = (): void => {
+        heard++;
+      };
+      g.client.on('disconnected', listener);
+      g.client.off('disconnected', listener);
+      g.client.close();
+      let code = '';
+      try {
+        await g.client.status();
+      } catch (e) {
+        code = (e as Sdk.AgentError).code;
+      }
+      return { code, heard, transport: g.client.transport };
+    });
+    assert.deepEqual(out, { code: 'CLOSED', heard: 0, transport: 'none' });
+    await p.close();
+  });
+
   it('canonicalString in the browser equals the agent’s (UTF-8 byte order)', async () => {
     const samples = fc.sample(
       fc.dictionary(

@@ -80,6 +80,11 @@ export class AgentClient {
   private wsOpen = false;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
+  /**
+   * Frames sent and not yet answered by the agent, as the agent counts them (8 per connection):
+   * a call that timed out here is still in flight there until its answer arrives.
+   */
+  private readonly unanswered = new Set<number>();
   private readonly listeners = new Map<AgentEventName, Set<(data: never) => void>>();
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private attempts = 0;
@@ -104,6 +109,7 @@ export class AgentClient {
 
   /** How calls currently travel: 'ws' when the WebSocket is open, 'http' after discovery. */
   get transport(): Transport {
+    if (this.closed) return 'none';
     if (this.wsOpen) return 'ws';
     return this.host === undefined ? 'none' : 'http';
   }
@@ -224,7 +230,7 @@ export class AgentClient {
   }
 
   private call(method: WsMethod, path: string, body: object, opts: CallOptions): Promise<unknown> {
-    if (this.wsOpen && this.pending.size < MAX_WS_IN_FLIGHT)
+    if (this.wsOpen && this.unanswered.size < MAX_WS_IN_FLIGHT)
       return this.callWs(method, body as Record<string, unknown>, opts);
     return this.httpCall('POST', path, body, opts);
   }
@@ -302,6 +308,7 @@ export class AgentClient {
         );
       }, timeoutMs);
       this.pending.set(id, { resolve, reject, timer });
+      this.unanswered.add(id);
       ws.send(JSON.stringify({ id, method, params }));
     });
   }
@@ -377,6 +384,7 @@ export class AgentClient {
       return;
     }
     if (typeof f.id !== 'number') return;
+    this.unanswered.delete(f.id);
     const p = this.pending.get(f.id);
     if (!p) return;
     this.pending.delete(f.id);
@@ -388,6 +396,7 @@ export class AgentClient {
   }
 
   private failPending(code: ClientErrorCode, message: string): void {
+    this.unanswered.clear(); // the connection is gone, and the agent's count with it
     for (const [id, p] of this.pending) {
       clearTimeout(p.timer);
       this.pending.delete(id);
