@@ -30,6 +30,7 @@ import type {
 } from './electron-types';
 import { createEventPublisher } from './event-publisher';
 import { registerOperatorIpc } from './ipc-router';
+import { notifyPairings } from './pairing-notifications';
 import { notifyKeyEvents } from './key-notifications';
 import { createOperatorStack } from '../core/operator/operator-stack';
 import type { PlatformClientConfig } from '../core/platform/platform-client';
@@ -276,6 +277,9 @@ export async function startDesktop(
   const stopKeyNotes = Notification
     ? notifyKeyEvents(agent.tokens, Notification, { onClick: showMain, log })
     : () => undefined;
+  const stopPairingNotes = Notification
+    ? notifyPairings(agent.pairing, Notification, { onClick: showMain, log })
+    : () => undefined;
 
   let quitting = false;
   let auditSigner: SignatureProvider | undefined;
@@ -316,6 +320,7 @@ export async function startDesktop(
     unregister();
     stopEvents();
     stopKeyNotes();
+    stopPairingNotes();
     trayState.dispose();
     tray.destroy();
     closed = (async () => {
