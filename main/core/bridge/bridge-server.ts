@@ -1,4 +1,3 @@
-import type { PairingService } from './pairing';
 import { createServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
@@ -12,6 +11,7 @@ import { JSAPI_PATHS } from '../../common/jsapi';
 import type { WsAnswer, WsEvent } from '../../common/jsapi';
 import type { TokenService } from '../token/token-service';
 import type { CallerRegistry, JsapiService } from './jsapi-service';
+import type { PairingService } from './pairing';
 import type { Body } from './fields';
 import { RateLimiter } from './rate-limit';
 import { answerClientError, rawEnvelope } from './raw-answer';
@@ -74,8 +74,14 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
     );
   };
 
-  const corsHeaders = (origin: string | undefined): Record<string, string> =>
-    origin && origin !== 'null' && o.apps.isKnownOrigin(origin)
+  /**
+   * CORS answers registered origins only — except on the pairing path (`open`), the one call an
+   * unknown origin may make, since asking to be trusted is what it is for.
+   */
+  const corsAllowed = (origin: string | undefined, open = false): origin is string =>
+    origin !== undefined && origin !== 'null' && (open || o.apps.isKnownOrigin(origin));
+  const corsHeaders = (origin: string | undefined, open = false): Record<string, string> =>
+    corsAllowed(origin, open)
       ? { 'Access-Control-Allow-Origin': origin, Vary: 'Origin' }
       : { Vary: 'Origin' };
 
@@ -84,13 +90,14 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
     origin: string | undefined,
     env: Envelope,
     status?: number,
+    open = false,
   ): void => {
     const body = JSON.stringify(env);
     res.writeHead(status ?? httpStatusOf[env.code], {
       'Content-Type': 'application/json; charset=utf-8',
       'Cache-Control': 'no-store',
       'X-Content-Type-Options': 'nosniff',
-      ...corsHeaders(origin),
+      ...corsHeaders(origin, open),
     });
     res.end(body);
   };
@@ -100,10 +107,11 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
     origin: string | undefined,
     e: unknown,
     status?: number,
+    open = false,
   ): void => {
     const err = toAgentError(e);
     if (err.code === ResultCode.INTERNAL) log('internal error', err.detail);
-    send(res, origin, err.toEnvelope(), status);
+    send(res, origin, err.toEnvelope(), status, open);
   };
 
   const tooLarge = (): AgentError =>
@@ -167,6 +175,7 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
   const onRequest = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const origin = req.headers.origin;
     answers.set(req.socket, res);
+    let open = false;
     try {
       if (!hostAllowed(req)) {
         // A rebinding page reaches us under its own host name: refuse before anything else.
@@ -177,8 +186,8 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
         );
       }
       const path = (req.url ?? '').split('?')[0];
-      if (path === JSAPI_PATHS.pair && o.pairing) return await pair(req, res, origin, o.pairing);
-      if (req.method === 'OPTIONS') return preflight(req, res, origin);
+      open = path === JSAPI_PATHS.pair && o.pairing !== undefined;
+      if (req.method === 'OPTIONS') return preflight(req, res, origin, open);
       if (path === JSAPI_PATHS.status && req.method === 'GET') {
         return send(res, origin, {
           code: ResultCode.OK,
@@ -191,7 +200,9 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
           ? 'ukey.info'
           : path === JSAPI_PATHS.sign
             ? 'ukey.sign'
-            : undefined;
+            : open
+              ? 'pair'
+              : undefined;
       if (!method)
         return send(
           res,
@@ -206,6 +217,7 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
           origin,
           { code: ResultCode.BAD_PARAM, message: `${path} takes POST`, data: null },
           405,
+          open,
         );
       }
       if (!JSON_TYPE.test(String(req.headers['content-type'] ?? ''))) {
@@ -215,6 +227,7 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
           origin,
           badParam('Content-Type must be application/json').toEnvelope(),
           415,
+          open,
         );
       }
       if (!limiter.take(rateKey(origin))) {
@@ -225,92 +238,27 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
             ResultCode.RATE_LIMITED,
             'too many requests from this origin',
           ).toEnvelope(),
+          undefined,
+          open,
         );
       }
       const body = parseJson(await readBody(req));
       // The request timed out while its body arrived and was answered 408 already (clientError).
       if (req.socket.writableEnded) return;
-      const data = await o.service.call(method, body, { origin, transport: 'http' });
-      send(res, origin, { code: ResultCode.OK, message: 'ok', data });
+      const data =
+        method === 'pair'
+          ? await o.pairing!.request(body, origin)
+          : await o.service.call(method, body, { origin, transport: 'http' });
+      send(res, origin, { code: ResultCode.OK, message: 'ok', data }, undefined, open);
     } catch (e) {
       if ((e as { closeAfter?: boolean }).closeAfter) {
         res.setHeader('Connection', 'close');
         res.on('finish', () => req.socket.destroy());
       }
       if (!res.writableEnded && !req.socket.destroyed)
-        fail(res, origin, e, (e as { status?: number }).status);
+        fail(res, origin, e, (e as { status?: number }).status, open);
     }
   };
-  /**
-   * Pairing is the one call an unknown origin may make (that is its purpose): CORS answers that
-   * origin, on this path only; the rest (Content-Type, rate limit per origin, body size) as any call.
-   */
-  async function pair(
-    req: IncomingMessage,
-    res: ServerResponse,
-    origin: string | undefined,
-    pairing: Pick<PairingService, 'request'>,
-  ): Promise<void> {
-    const usable = origin !== undefined && origin !== 'null' ? origin : undefined;
-    const cors: Record<string, string> = usable
-      ? { 'Access-Control-Allow-Origin': usable, Vary: 'Origin' }
-      : { Vary: 'Origin' };
-    const answer = (env: Envelope, status?: number): void => {
-      const text = JSON.stringify(env);
-      res.writeHead(status ?? httpStatusOf[env.code], {
-        'Content-Type': 'application/json; charset=utf-8',
-        'Cache-Control': 'no-store',
-        'X-Content-Type-Options': 'nosniff',
-        ...cors,
-      });
-      res.end(text);
-    };
-    if (req.method === 'OPTIONS') {
-      if (!usable) {
-        res.writeHead(403, { Vary: 'Origin' });
-        return void res.end();
-      }
-      const headers: Record<string, string> = {
-        ...cors,
-        'Access-Control-Allow-Methods': 'POST',
-        'Access-Control-Allow-Headers': 'Content-Type',
-        'Access-Control-Max-Age': '600',
-      };
-      if (req.headers['access-control-request-private-network'] === 'true')
-        headers['Access-Control-Allow-Private-Network'] = 'true';
-      res.writeHead(204, headers);
-      return void res.end();
-    }
-    try {
-      if (req.method !== 'POST') {
-        res.setHeader('Allow', 'POST');
-        return answer(badParam(`${JSAPI_PATHS.pair} takes POST`).toEnvelope(), 405);
-      }
-      if (!JSON_TYPE.test(String(req.headers['content-type'] ?? '')))
-        return answer(badParam('Content-Type must be application/json').toEnvelope(), 415);
-      if (!limiter.take(rateKey(origin)))
-        return answer(
-          new AgentError(
-            ResultCode.RATE_LIMITED,
-            'too many requests from this origin',
-          ).toEnvelope(),
-        );
-      const body = parseJson(await readBody(req));
-      if (req.socket.writableEnded) return;
-      const data = await pairing.request(body, origin);
-      answer({ code: ResultCode.OK, message: 'ok', data });
-    } catch (e) {
-      if ((e as { closeAfter?: boolean }).closeAfter) {
-        res.setHeader('Connection', 'close');
-        res.on('finish', () => req.socket.destroy());
-      }
-      if (res.writableEnded || req.socket.destroyed) return;
-      const err = toAgentError(e);
-      if (err.code === ResultCode.INTERNAL) o.log?.('pairing failed', e);
-      answer(err.toEnvelope(), (e as { status?: number }).status);
-    }
-  }
-
   const server: Server = createServer(serverOptions, onRequest);
   const servers: Server[] = [server];
   if (o.tls) {
@@ -319,8 +267,13 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
     );
   }
 
-  function preflight(req: IncomingMessage, res: ServerResponse, origin: string | undefined): void {
-    if (!origin || origin === 'null' || !o.apps.isKnownOrigin(origin)) {
+  function preflight(
+    req: IncomingMessage,
+    res: ServerResponse,
+    origin: string | undefined,
+    open: boolean,
+  ): void {
+    if (!corsAllowed(origin, open)) {
       res.writeHead(403, { Vary: 'Origin' });
       res.end();
       return;
