@@ -24,11 +24,6 @@ export class BandwidthLimiter {
     this.last = clock();
   }
 
-  /** Whether a cap is in force. */
-  get limited(): boolean {
-    return this.bytesPerSecond() > 0;
-  }
-
   /**
    * How many bytes to move in one request: `max` without a cap; under one, about half a second's
    * worth, so progress, pause and cancel stay responsive on a slow allowance.
