@@ -5,16 +5,8 @@
  * are swept at start-up.
  */
 import { randomBytes } from 'node:crypto';
-import {
-  createWriteStream,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  readdirSync,
-  rmSync,
-  statSync,
-} from 'node:fs';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { open, readFile, rm, writeFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { join } from 'node:path';
@@ -72,12 +64,16 @@ export class StagingArea {
         yield chunk;
       }
     };
+    // Opened before the copy starts: a stream that opens lazily could create the file after a
+    // refusal had removed it, leaving a partial upload behind.
+    const fh = await open(file, 'wx', 0o600);
     try {
-      await pipeline(body, counter, createWriteStream(file, { mode: 0o600 }));
+      await pipeline(body, counter, fh.createWriteStream());
       const clean = cleanName(name);
       await writeFile(`${file}.name`, clean, { mode: 0o600 });
       return { stagedId, name: clean, size };
     } catch (e) {
+      await fh.close().catch(() => undefined); // closed already unless the copy never began
       await rm(file, { force: true });
       throw e;
     }
